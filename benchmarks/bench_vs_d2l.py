@@ -1,0 +1,143 @@
+"""d2l's train_ch6 loop versus lenet-tui's engine, same data and settings, one invocation.
+
+The d2l side is the book's PyTorch code (chapter "LeNet"): torchvision's FashionMNIST with
+ToTensor, DataLoader(num_workers=4), and the book's timer, which runs around each training step
+only (data loading and evaluation are not timed). lenet-tui's figure is the engine's own
+examples/sec: every training batch's wall time, batch gathering included, evaluation excluded.
+
+    python benchmarks/bench_vs_d2l.py --epochs 10
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import shutil
+import time
+from pathlib import Path
+
+import torch
+import torchvision
+from torch import nn
+from torch.utils import data
+from torchvision import transforms
+
+from lenet_tui.config import TrainConfig
+from lenet_tui.data import bundled_data_dir, load_fashion_mnist
+from lenet_tui.events import RunFinished
+from lenet_tui.model import build_lenet
+from lenet_tui.training import Trainer
+
+DATA_ROOT = Path(__file__).parent / ".data"
+
+
+def torchvision_root() -> Path:
+    """Unzip the bundled files where torchvision's FashionMNIST(download=False) looks for them."""
+    raw = DATA_ROOT / "FashionMNIST" / "raw"
+    raw.mkdir(parents=True, exist_ok=True)
+    for gz in bundled_data_dir().glob("*.gz"):
+        target = raw / gz.stem
+        if not target.exists():
+            with gzip.open(gz) as src, target.open("wb") as dst:
+                shutil.copyfileobj(src, dst)
+    return DATA_ROOT
+
+
+def accuracy(y_hat: torch.Tensor, y: torch.Tensor) -> float:  # d2l.accuracy
+    y_hat = y_hat.argmax(axis=1)
+    return float((y_hat.type(y.dtype) == y).type(y.dtype).sum())
+
+
+def evaluate_accuracy_gpu(net: nn.Module, data_iter, device) -> float:  # d2l, unchanged
+    net.eval()
+    right = total = 0.0
+    with torch.no_grad():
+        for X, y in data_iter:
+            X, y = X.to(device), y.to(device)
+            right += accuracy(net(X), y)
+            total += y.numel()
+    return right / total
+
+
+def d2l_train_ch6(epochs: int, lr: float, batch_size: int, device: torch.device) -> dict:
+    """The book's train_ch6 with load_data_fashion_mnist(batch_size), timed as the book times it."""
+    trans = transforms.ToTensor()
+    root = torchvision_root()
+    mnist_train = torchvision.datasets.FashionMNIST(root, train=True, transform=trans)
+    mnist_test = torchvision.datasets.FashionMNIST(root, train=False, transform=trans)
+    train_iter = data.DataLoader(mnist_train, batch_size, shuffle=True, num_workers=4)
+    test_iter = data.DataLoader(mnist_test, batch_size, shuffle=False, num_workers=4)
+    net = build_lenet().to(device)  # the same layers and Xavier init as d2l's
+    optimizer = torch.optim.SGD(net.parameters(), lr=lr)
+    loss = nn.CrossEntropyLoss()
+    timed, wall_start = 0.0, time.perf_counter()
+    for _ in range(epochs):
+        metric = [0.0, 0.0, 0.0]
+        net.train()
+        for X, y in train_iter:
+            start = time.perf_counter()
+            optimizer.zero_grad()
+            X, y = X.to(device), y.to(device)
+            y_hat = net(X)
+            l = loss(y_hat, y)  # noqa: E741 (the book's name)
+            l.backward()
+            optimizer.step()
+            with torch.no_grad():
+                for j, value in enumerate((l * X.shape[0], accuracy(y_hat, y), X.shape[0])):
+                    metric[j] += float(value)
+            timed += time.perf_counter() - start
+        test_acc = evaluate_accuracy_gpu(net, test_iter, device)
+    return {
+        "examples_per_sec": metric[2] * epochs / timed,
+        "train_loss": metric[0] / metric[2],
+        "train_acc": metric[1] / metric[2],
+        "test_acc": test_acc,
+        "wall_seconds": time.perf_counter() - wall_start,
+    }
+
+
+def lenet_tui_engine(epochs: int, lr: float, batch_size: int, device: str) -> dict:
+    wall_start = time.perf_counter()
+    config = TrainConfig(lr=lr, epochs=epochs, batch_size=batch_size, device=device, seed=0)
+    events = list(Trainer(config, load_fashion_mnist()).run())
+    finished = events[-1]
+    assert isinstance(finished, RunFinished), finished
+    return {
+        "examples_per_sec": finished.examples_per_sec,
+        "train_loss": finished.train_loss,
+        "train_acc": finished.train_acc,
+        "test_acc": finished.test_acc,
+        "wall_seconds": time.perf_counter() - wall_start,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--lr", type=float, default=0.9)
+    parser.add_argument("--batch-size", type=int, default=256)
+    parser.add_argument("--device", default="cpu")
+    args = parser.parse_args()
+    torch.manual_seed(0)
+    print(
+        f"torch {torch.__version__}, {torch.get_num_threads()} threads, device {args.device}, "
+        f"{args.epochs} epochs, lr {args.lr}, batch {args.batch_size}"
+    )
+    results = {
+        "d2l train_ch6": d2l_train_ch6(
+            args.epochs, args.lr, args.batch_size, torch.device(args.device)
+        ),
+        "lenet-tui": lenet_tui_engine(args.epochs, args.lr, args.batch_size, args.device),
+    }
+    for name, r in results.items():
+        print(
+            f"{name:14s} {r['examples_per_sec']:9.1f} examples/sec  loss {r['train_loss']:.3f}, "
+            f"train acc {r['train_acc']:.3f}, test acc {r['test_acc']:.3f}  "
+            f"(wall {r['wall_seconds']:.1f} s)"
+        )
+    ratio = results["lenet-tui"]["examples_per_sec"] / results["d2l train_ch6"]["examples_per_sec"]
+    print(f"speed-up: {ratio:.2f}x examples/sec")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,99 @@
+"""Run and model settings: plain dataclasses with validation, importable without torch."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import asdict, dataclass, field
+
+from lenet_tui.errors import ConfigError
+
+ACTIVATIONS = ("sigmoid", "relu")
+POOLINGS = ("avg", "max")
+MAX_KERNEL_SIZE = 13  # conv2 still sees a >=2x2 map after the first pool (28 -> 14 -> 2)
+_DEVICE_PATTERN = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """The LeNet-5 variant; the defaults are d2l's 1998-style network."""
+
+    activation: str = "sigmoid"
+    """Nonlinearity after every conv and hidden dense layer: sigmoid or relu."""
+    pooling: str = "avg"
+    """Pooling after each conv block: avg or max (2x2, stride 2)."""
+    batch_norm: bool = False
+    """Insert batch normalisation before each activation (d2l section 8.5)."""
+    channels: tuple[int, int] = (6, 16)
+    """Output channels of conv1 and conv2."""
+    kernel_size: int = 5
+    """Square kernel size of both convs; conv1 pads kernel_size // 2."""
+
+    def validate(self) -> None:
+        """Raise ConfigError naming the first field that is out of range."""
+        _check_choice("activation", self.activation, ACTIVATIONS)
+        _check_choice("pooling", self.pooling, POOLINGS)
+        if len(self.channels) != 2 or not all(_is_int_in(c, 1, 512) for c in self.channels):
+            raise ConfigError("channels", f"needs two integers in 1..512, got {self.channels!r}")
+        if not _is_int_in(self.kernel_size, 1, MAX_KERNEL_SIZE):
+            raise ConfigError(
+                "kernel_size",
+                f"must be an integer in 1..{MAX_KERNEL_SIZE}, got {self.kernel_size!r}",
+            )
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """One training run; the defaults are d2l's train_ch6 settings."""
+
+    lr: float = 0.9
+    """SGD learning rate, > 0."""
+    epochs: int = 10
+    """Passes over the training set, 1..1000."""
+    batch_size: int = 256
+    """Examples per SGD step, 1..65536."""
+    device: str = "auto"
+    """auto (cuda, then mps, then cpu), cpu, cuda, cuda:N or mps."""
+    seed: int | None = None
+    """Seeds weight init and shuffling; the same seed on CPU gives the same metrics."""
+    reports_per_epoch: int = 10
+    """How often per epoch train metrics are read from the device, 1..1000."""
+    model: ModelConfig = field(default_factory=ModelConfig)
+
+    def validate(self) -> None:
+        """Raise ConfigError naming the first field that is out of range."""
+        if isinstance(self.lr, bool) or not isinstance(self.lr, (int, float)):
+            raise ConfigError("lr", f"must be a number, got {self.lr!r}")
+        if not (math.isfinite(self.lr) and self.lr > 0):
+            raise ConfigError("lr", f"must be a finite number > 0, got {self.lr}")
+        for name, low, high in (("epochs", 1, 1000), ("batch_size", 1, 65536)):
+            value = getattr(self, name)
+            if not _is_int_in(value, low, high):
+                raise ConfigError(name, f"must be an integer in {low}..{high}, got {value!r}")
+        if not _is_int_in(self.reports_per_epoch, 1, 1000):
+            raise ConfigError(
+                "reports_per_epoch",
+                f"must be an integer in 1..1000, got {self.reports_per_epoch!r}",
+            )
+        if self.seed is not None and not _is_int_in(self.seed, 0, 2**63 - 1):
+            raise ConfigError("seed", f"must be an integer in 0..2**63-1, got {self.seed!r}")
+        if not isinstance(self.device, str) or not _DEVICE_PATTERN.match(self.device):
+            raise ConfigError(
+                "device", f"unknown device {self.device!r}; use auto, cpu, cuda, cuda:N or mps"
+            )
+        self.model.validate()
+
+    def to_dict(self) -> dict:
+        """The settings as JSON-ready plain values."""
+        values = asdict(self)
+        values["model"]["channels"] = list(self.model.channels)
+        return values
+
+
+def _is_int_in(value: object, low: int, high: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
+
+
+def _check_choice(name: str, value: object, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise ConfigError(name, f"must be one of {', '.join(choices)}, got {value!r}")

@@ -1,0 +1,141 @@
+"""Find, load and download Fashion-MNIST as uint8 tensors (torchvision is imported lazily)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import platformdirs
+import torch
+
+from lenet_tui.errors import DataError
+from lenet_tui.idx import read_images, read_labels
+
+CLASS_NAMES: tuple[str, ...] = (
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+)
+
+# Key -> file name without .gz, as published and as torchvision stores them.
+IDX_FILES: dict[str, str] = {
+    "train_images": "train-images-idx3-ubyte",
+    "train_labels": "train-labels-idx1-ubyte",
+    "test_images": "t10k-images-idx3-ubyte",
+    "test_labels": "t10k-labels-idx1-ubyte",
+}
+BUNDLED_SOURCE = "bundled Fashion-MNIST (re-split 60,000/10,000; not the official test set)"
+
+
+@dataclass(frozen=True, eq=False)
+class FashionMNIST:
+    """The four tensors of a dataset and one human line saying where they came from."""
+
+    train_images: torch.Tensor  # (N, 28, 28) uint8
+    train_labels: torch.Tensor  # (N,) uint8, 0..9
+    test_images: torch.Tensor  # (M, 28, 28) uint8
+    test_labels: torch.Tensor  # (M,) uint8, 0..9
+    source: str
+
+
+def _locate(data_dir: Path) -> dict[str, Path]:
+    """The IDX files present in data_dir or data_dir/FashionMNIST/raw, plain before .gz."""
+    found: dict[str, Path] = {}
+    for key, name in IDX_FILES.items():
+        for place in (data_dir, data_dir / "FashionMNIST" / "raw"):
+            hits = [place / n for n in (name, name + ".gz") if (place / n).is_file()]
+            if hits:
+                found[key] = hits[0]
+                break
+    return found
+
+
+def bundled_data_dir() -> Path:
+    """The bundled files: lenet_tui/assets in a wheel, else <repo>/assets in a checkout."""
+    here = Path(__file__).resolve().parent
+    packaged = here / "assets"
+    if len(_locate(packaged)) == len(IDX_FILES):
+        return packaged
+    return here.parent / "assets"
+
+
+def find_idx_files(data_dir: Path) -> dict[str, Path]:
+    """Map train_images, train_labels, test_images, test_labels to their files in data_dir."""
+    data_dir = Path(data_dir)
+    if not data_dir.exists():
+        raise DataError(f"{data_dir}: folder does not exist; pass an existing --data-dir")
+    if not data_dir.is_dir():
+        raise DataError(f"{data_dir}: is not a folder; pass the folder holding the IDX files")
+    found = _locate(data_dir)
+    if not found:
+        names = ", ".join(IDX_FILES.values())
+        raise DataError(
+            f"{data_dir}: no Fashion-MNIST IDX files found (looked for {names}, plain or .gz, "
+            f"in {data_dir} and {data_dir / 'FashionMNIST' / 'raw'}); "
+            "put the four files there or pass another --data-dir"
+        )
+    missing = [name for key, name in IDX_FILES.items() if key not in found]
+    if missing:
+        raise DataError(
+            f"{data_dir}: missing {', '.join(missing)} (plain or .gz; found "
+            f"{', '.join(p.name for p in found.values())}); add the missing files "
+            "or pass another --data-dir"
+        )
+    return found
+
+
+def _load_split(images_path: Path, labels_path: Path) -> tuple[torch.Tensor, torch.Tensor]:
+    images, labels = read_images(images_path), read_labels(labels_path)
+    if len(images) != len(labels):
+        raise DataError(
+            f"{images_path} holds {len(images)} images but {labels_path} holds {len(labels)} "
+            "labels; both files must come from the same split: re-download the dataset "
+            "or pass another --data-dir"
+        )
+    return images, labels
+
+
+def load_fashion_mnist(data_dir: Path | None = None, download: bool = False) -> FashionMNIST:
+    """Load Fashion-MNIST: bundled by default, from data_dir, or downloaded (into data_dir)."""
+    if download:
+        data_dir = download_official(data_dir)
+        source = f"official Fashion-MNIST downloaded to {data_dir}"
+    elif data_dir is None:
+        data_dir = bundled_data_dir()
+        source = BUNDLED_SOURCE
+    else:
+        source = str(data_dir)
+    files = find_idx_files(Path(data_dir))
+    train_images, train_labels = _load_split(files["train_images"], files["train_labels"])
+    test_images, test_labels = _load_split(files["test_images"], files["test_labels"])
+    return FashionMNIST(train_images, train_labels, test_images, test_labels, source)
+
+
+def default_download_root() -> Path:
+    """Where download_official puts the data unless told otherwise (the user cache)."""
+    return Path(platformdirs.user_cache_dir("lenet-tui")) / "fashion-mnist"
+
+
+def download_official(root: Path | None = None) -> Path:
+    """Download the official Fashion-MNIST with torchvision; return the folder of raw files."""
+    root = Path(root) if root is not None else default_download_root()
+    try:
+        from torchvision.datasets import FashionMNIST as TorchvisionFashionMNIST
+
+        for train in (True, False):
+            TorchvisionFashionMNIST(str(root), train=train, download=True)
+    except Exception as e:  # network, HTTP, md5, disk: torchvision raises many kinds
+        reason = " ".join(str(e).split()) or type(e).__name__
+        if len(reason) > 300:
+            reason = reason[:297] + "..."
+        raise DataError(
+            f"download of Fashion-MNIST failed: {reason}; check the network or use --data-dir DIR"
+        ) from e
+    return root / "FashionMNIST" / "raw"

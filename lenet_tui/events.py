@@ -1,0 +1,105 @@
+"""What a training run reports, as plain dataclasses the CLI and the dashboard both consume."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import ClassVar
+
+
+@dataclass(frozen=True)
+class LayerInfo:
+    """One row of the book's shape printout."""
+
+    name: str
+    output_shape: tuple[int, ...]
+    parameters: int
+
+
+@dataclass(frozen=True)
+class RunStarted:
+    """The model is built and the data is on the device; training begins."""
+
+    kind: ClassVar[str] = "run_started"
+    config: dict
+    device: str
+    layers: tuple[LayerInfo, ...]
+    parameters: int
+    train_examples: int
+    test_examples: int
+    data_source: str
+
+
+@dataclass(frozen=True)
+class TrainProgress:
+    """Running means over the current epoch so far, read a few times per epoch."""
+
+    kind: ClassVar[str] = "train_progress"
+    epoch: float
+    """Fractional epoch, as d2l's Animator plots it: 0.1 is a tenth into the first epoch."""
+    step: int
+    train_loss: float
+    train_acc: float
+    examples_per_sec: float
+
+
+@dataclass(frozen=True)
+class EpochEnd:
+    """An epoch finished and the test set was evaluated."""
+
+    kind: ClassVar[str] = "epoch_end"
+    epoch: int
+    train_loss: float
+    train_acc: float
+    test_loss: float
+    test_acc: float
+    seconds: float
+    examples_per_sec: float
+
+
+@dataclass(frozen=True)
+class RunFinished:
+    """All epochs ran; the figures of the book's two summary lines."""
+
+    kind: ClassVar[str] = "run_finished"
+    train_loss: float
+    train_acc: float
+    test_loss: float
+    test_acc: float
+    examples_per_sec: float
+    device: str
+    seconds: float
+
+
+@dataclass(frozen=True)
+class RunStopped:
+    """A stop was requested and honoured after the current batch."""
+
+    kind: ClassVar[str] = "run_stopped"
+    epoch: int
+    step: int
+
+
+@dataclass(frozen=True)
+class RunFailed:
+    """Training raised; the message is for the user, the traceback for a bug report."""
+
+    kind: ClassVar[str] = "run_failed"
+    error: str
+    traceback: str
+
+
+Event = RunStarted | TrainProgress | EpochEnd | RunFinished | RunStopped | RunFailed
+
+
+def event_to_dict(event: Event) -> dict:
+    """The event as a JSON-ready dict whose "event" key names its kind."""
+    return {"event": event.kind, **asdict(event)}
+
+
+def summary_lines(finished: RunFinished) -> tuple[str, str]:
+    """The two lines d2l's train_ch6 prints at the end of a run."""
+    return (
+        f"loss {finished.train_loss:.3f}, train acc {finished.train_acc:.3f}, "
+        f"test acc {finished.test_acc:.3f}",
+        f"{finished.examples_per_sec:.1f} examples/sec on {finished.device}",
+    )

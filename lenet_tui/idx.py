@@ -1,0 +1,133 @@
+"""Strict reader and small writer for uint8 IDX files, the (Fashion-)MNIST file format."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import math
+import struct
+import zlib
+from pathlib import Path
+
+import torch
+
+from lenet_tui.errors import DataError
+
+IMAGES_MAGIC = 2051  # 0x00000803: uint8, 3 dimensions
+LABELS_MAGIC = 2049  # 0x00000801: uint8, 1 dimension
+IMAGE_SIZE = 28
+NUM_CLASSES = 10
+_UINT8 = 0x08
+_MAX_PAYLOAD = 1 << 30  # bytes; a header claiming more is corrupt, not a dataset
+_FIX = "re-download the dataset or pass another --data-dir"
+
+
+def _error(path: Path, problem: str) -> DataError:
+    """A one-line DataError naming the file, the problem and the way out."""
+    return DataError(f"{path}: {problem}; {_FIX}".replace("\n", " "))
+
+
+def _read_into(f: io.BufferedIOBase, buf: bytearray) -> int:
+    """Fill buf from f; return how many bytes were read (fewer only at end of file)."""
+    view, got = memoryview(buf), 0
+    while got < len(buf) and (n := f.readinto(view[got:])):
+        got += n
+    return got
+
+
+def _parse(path: Path, f: io.BufferedIOBase) -> torch.Tensor:
+    head = f.read(4)
+    if not head:
+        raise _error(path, "empty file")
+    if len(head) < 4:
+        raise _error(path, f"file too short for an IDX header ({len(head)} of 4 bytes)")
+    if head[:2] == b"\x1f\x8b":
+        raise _error(path, "file is gzip-compressed but its name does not end in .gz")
+    if head[0] or head[1]:
+        raise _error(path, f"not an IDX file (bad magic number 0x{head.hex()})")
+    if head[2] != _UINT8:
+        raise _error(path, f"unsupported IDX data type 0x{head[2]:02x} (only 0x08, uint8)")
+    ndim = head[3]
+    if not 1 <= ndim <= 3:
+        raise _error(path, f"IDX header claims {ndim} dimensions (expected 1 to 3)")
+    raw_dims = f.read(4 * ndim)
+    if len(raw_dims) < 4 * ndim:
+        raise _error(path, f"IDX header truncated ({4 + len(raw_dims)} of {4 + 4 * ndim} bytes)")
+    dims = struct.unpack(f">{ndim}I", raw_dims)
+    size = math.prod(dims)
+    shape = "x".join(map(str, dims))
+    if size > _MAX_PAYLOAD:
+        raise _error(path, f"IDX header claims an implausible {shape} payload ({size} bytes)")
+    buf = bytearray(size)
+    got = _read_into(f, buf)
+    if got < size:
+        raise _error(path, f"truncated: {got} of {size} payload bytes for shape {shape}")
+    if f.read(1):
+        raise _error(path, f"trailing bytes after the {size}-byte payload for shape {shape}")
+    if size == 0:
+        return torch.empty(dims, dtype=torch.uint8)
+    return torch.frombuffer(buf, dtype=torch.uint8).reshape(dims)
+
+
+def read_idx(path: Path) -> torch.Tensor:
+    """Read a plain or gzipped (name ends in .gz) uint8 IDX file into a tensor of its shape."""
+    path = Path(path)
+    try:
+        if path.name.endswith(".gz"):
+            with gzip.open(path, "rb") as f:
+                return _parse(path, f)
+        with path.open("rb") as f:
+            return _parse(path, f)
+    except EOFError:
+        raise _error(path, "truncated gzip stream (file ends early)") from None
+    except (gzip.BadGzipFile, zlib.error) as e:
+        raise _error(path, f"corrupt gzip stream ({e})") from None
+    except OSError as e:
+        raise _error(path, f"cannot read file ({e.strerror or e})") from None
+
+
+def read_images(path: Path) -> torch.Tensor:
+    """Read an IDX image file (magic 2051) of 28x28 images as an (N, 28, 28) uint8 tensor."""
+    images = read_idx(path)
+    if images.dim() != 3:
+        raise _error(
+            path, f"not an image file (magic {0x800 + images.dim()}, expected {IMAGES_MAGIC})"
+        )
+    if images.shape[1:] != (IMAGE_SIZE, IMAGE_SIZE):
+        rows, cols = images.shape[1:]
+        raise _error(path, f"images are {rows}x{cols}, expected {IMAGE_SIZE}x{IMAGE_SIZE}")
+    if images.shape[0] == 0:
+        raise _error(path, "file holds no images")
+    return images
+
+
+def read_labels(path: Path) -> torch.Tensor:
+    """Read an IDX label file (magic 2049) of class indices 0..9 as an (N,) uint8 tensor."""
+    labels = read_idx(path)
+    if labels.dim() != 1:
+        raise _error(
+            path, f"not a label file (magic {0x800 + labels.dim()}, expected {LABELS_MAGIC})"
+        )
+    if labels.shape[0] == 0:
+        raise _error(path, "file holds no labels")
+    bad = (labels >= NUM_CLASSES).nonzero()
+    if len(bad):
+        i = int(bad[0])
+        raise _error(path, f"label {int(labels[i])} at index {i} is outside 0..{NUM_CLASSES - 1}")
+    return labels
+
+
+def write_idx(path: Path, tensor: torch.Tensor) -> None:
+    """Write a uint8 tensor of 1 to 3 dimensions as IDX, gzipped if the name ends in .gz."""
+    if tensor.dtype != torch.uint8 or not 1 <= tensor.dim() <= 3:
+        raise ValueError(
+            f"write_idx needs a uint8 tensor of 1-3 dims, got {tensor.dtype} {tensor.dim()}-d"
+        )
+    header = bytes([0, 0, _UINT8, tensor.dim()]) + struct.pack(f">{tensor.dim()}I", *tensor.shape)
+    payload = bytes(tensor.detach().cpu().contiguous().clone().untyped_storage())
+    path = Path(path)
+    if path.name.endswith(".gz"):
+        with path.open("wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as f:
+            f.write(header + payload)
+    else:
+        path.write_bytes(header + payload)

@@ -1,0 +1,125 @@
+"""`lenet-tui` as a user runs it: a subprocess, its output, exit codes and the JSONL file."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+QUICK = [
+    "--epochs",
+    "2",
+    "--lr",
+    "0.05",
+    "--batch-size",
+    "32",
+    "--activation",
+    "relu",
+    "--pooling",
+    "max",
+    "--seed",
+    "3",
+    "--device",
+    "cpu",
+]
+
+
+def lenet_tui(*args: str | Path, cwd: Path = REPO) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "lenet_tui", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=300,
+    )
+
+
+def test_help_answers_without_importing_torch():
+    code = (
+        "import sys\nfrom lenet_tui.cli import main\n"
+        "try:\n    main(['--help'])\nexcept SystemExit as e:\n    code = e.code\n"
+        "print('EXIT', code, 'torch' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)
+    assert "--no-ui" in out.stdout and "--metrics-out" in out.stdout
+    assert out.stdout.strip().endswith("EXIT 0 False")
+
+
+def test_headless_run_prints_table_progress_summary_and_writes_jsonl(tiny_data_dir, tmp_path):
+    metrics = tmp_path / "metrics.jsonl"
+    result = lenet_tui("--no-ui", *QUICK, "--data-dir", tiny_data_dir, "--metrics-out", metrics)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert re.fullmatch(r"loss \d\.\d{3}, train acc \d\.\d{3}, test acc \d\.\d{3}", lines[-2])
+    assert lines[-1].endswith(" examples/sec on cpu") and float(lines[-1].split()[0]) > 0
+    assert "(1, 16, 10, 10)" in result.stdout and "61,706" in result.stdout  # the layer table
+    assert "seed: 3" in result.stdout
+    progress = result.stderr.splitlines()  # not a terminal: one plain line per event
+    assert sum(line.startswith("epoch 1.") or line.startswith("epoch 0.") for line in progress) >= 5
+    assert any(line.startswith("epoch 2/2: loss") and "test acc" in line for line in progress)
+
+    events = [json.loads(line) for line in metrics.read_text().splitlines()]
+    kinds = [e["event"] for e in events]
+    assert kinds[0] == "run_started" and kinds[-1] == "run_finished"
+    assert kinds.count("epoch_end") == 2 and kinds.count("train_progress") >= 10
+    assert events[0]["layers"][3]["output_shape"] == [1, 16, 10, 10]
+    finished = events[-1]
+    assert lines[-2] == (
+        f"loss {finished['train_loss']:.3f}, train acc {finished['train_acc']:.3f}, "
+        f"test acc {finished['test_acc']:.3f}"
+    )
+
+
+def _bad_magic_dir(tmp_path: Path, tiny_data_dir: Path) -> Path:
+    folder = tmp_path / "bad"
+    folder.mkdir()
+    for f in tiny_data_dir.iterdir():
+        (folder / f.name).write_bytes(f.read_bytes())
+    (folder / "t10k-labels-idx1-ubyte.gz").write_bytes(
+        gzip.compress(b"\x00\x00\x08\x04" + bytes(12))
+    )
+    return folder
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--lr", "0"], r"--lr: must be a finite number > 0, got 0.0"),
+        (["--lr", "-1"], r"--lr: must be a finite number > 0"),
+        (["--lr", "abc"], r"argument --lr: invalid float value: 'abc'"),
+        (["--epochs", "0"], r"--epochs: must be an integer in 1..1000, got 0"),
+        (["--batch-size", "0"], r"--batch-size: must be an integer in 1..65536, got 0"),
+        (["--device", "tpu"], r"--device: unknown device 'tpu'"),
+        (["--device", "cuda:7"], r"--device: cuda:7 is not available on this machine"),
+        (["--kernel-size", "20"], r"--kernel-size: must be an integer in 1..13"),
+        (["--channels", "6"], r"argument --channels: expected two integers"),
+        (["--data-dir", "{missing}"], r"does not exist"),
+        (["--data-dir", "{bad_magic}"], r"t10k-labels-idx1-ubyte.gz"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line_and_writes_nothing(args, message, tmp_path, tiny_data_dir):
+    places = {"missing": tmp_path / "nowhere", "bad_magic": _bad_magic_dir(tmp_path, tiny_data_dir)}
+    args = [a.format(**places) for a in args]
+    metrics = tmp_path / "metrics.jsonl"
+    result = lenet_tui("--no-ui", *args, "--metrics-out", metrics)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert len(result.stderr.splitlines()) == 1, result.stderr
+    assert re.search(message, result.stderr)
+    assert not metrics.exists()
+
+
+def test_an_unwritable_metrics_path_is_refused_before_training(tiny_data_dir, tmp_path):
+    target = tmp_path / "no-such-folder" / "m.jsonl"
+    result = lenet_tui("--no-ui", *QUICK, "--data-dir", tiny_data_dir, "--metrics-out", target)
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        f"lenet-tui: cannot write metrics to {target}: No such file or directory; "
+        "pick another --metrics-out"
+    )

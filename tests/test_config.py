@@ -1,0 +1,40 @@
+"""Out-of-range settings are refused with the field's name and what is allowed."""
+
+import math
+
+import pytest
+
+from lenet_tui.config import ModelConfig, TrainConfig
+from lenet_tui.errors import ConfigError
+
+
+def test_defaults_are_d2ls_and_valid():
+    config = TrainConfig()
+    config.validate()
+    assert (config.lr, config.epochs, config.batch_size) == (0.9, 10, 256)
+    assert config.model == ModelConfig("sigmoid", "avg", False, (6, 16), 5)
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "words"),
+    [
+        ({"lr": 0.0}, "lr", "> 0"),
+        ({"lr": -0.1}, "lr", "> 0"),
+        ({"lr": math.nan}, "lr", "finite"),
+        ({"lr": math.inf}, "lr", "finite"),
+        ({"epochs": 0}, "epochs", "1..1000"),
+        ({"batch_size": 0}, "batch_size", "1..65536"),
+        ({"seed": -1}, "seed", "0..2**63-1"),
+        ({"device": "tpu"}, "device", "cuda:N"),
+        ({"model": ModelConfig(kernel_size=14)}, "kernel_size", "1..13"),
+        ({"model": ModelConfig(channels=(0, 16))}, "channels", "1..512"),
+        ({"model": ModelConfig(activation="tanh")}, "activation", "sigmoid, relu"),
+        ({"model": ModelConfig(pooling="min")}, "pooling", "avg, max"),
+    ],
+)
+def test_invalid_setting_names_field_and_range(changes, field, words):
+    with pytest.raises(ConfigError) as caught:
+        TrainConfig(**changes).validate()
+    assert caught.value.field == field
+    assert words in str(caught.value)
+    assert "\n" not in str(caught.value)

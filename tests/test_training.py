@@ -1,0 +1,122 @@
+"""The engine on a tiny generated dataset: event order, learning, stopping, reproducibility."""
+
+import dataclasses
+import subprocess
+import sys
+
+import pytest
+
+from lenet_tui.config import ModelConfig, TrainConfig
+from lenet_tui.errors import ConfigError
+from lenet_tui.events import (
+    EpochEnd,
+    RunFailed,
+    RunFinished,
+    RunStarted,
+    RunStopped,
+    TrainProgress,
+)
+from lenet_tui.training import Trainer
+
+# Learns the tiny dataset in a few epochs; d2l's sigmoid net needs far more steps to leave chance.
+QUICK = TrainConfig(
+    lr=0.05,
+    epochs=3,
+    batch_size=32,
+    device="cpu",
+    seed=7,
+    model=ModelConfig(activation="relu", pooling="max"),
+)
+
+
+def run_events(config, data):
+    return list(Trainer(config, data).run())
+
+
+def without_timings(events):
+    timing = {"examples_per_sec", "seconds"}
+    return [{k: v for k, v in dataclasses.asdict(e).items() if k not in timing} for e in events]
+
+
+def test_events_come_in_order_with_at_least_five_reports_per_epoch(tiny_dataset):
+    events = run_events(QUICK, tiny_dataset)
+    assert isinstance(events[0], RunStarted) and isinstance(events[-1], RunFinished)
+    assert events[0].train_examples == 512 and events[0].test_examples == 128
+    assert events[0].config["seed"] == 7 and events[0].parameters == 61_706
+    ends = [e for e in events if isinstance(e, EpochEnd)]
+    assert [e.epoch for e in ends] == [1, 2, 3]
+    for epoch in (1, 2, 3):  # every report of epoch k lies in (k-1, k], and k itself is reported
+        reports = [
+            e.epoch for e in events if isinstance(e, TrainProgress) and epoch - 1 < e.epoch <= epoch
+        ]
+        assert len(reports) >= 5 and reports == sorted(reports) and reports[-1] == epoch
+    kinds = [type(e) for e in events[1:-1]]
+    assert all(k is TrainProgress for k in kinds[: kinds.index(EpochEnd)])
+
+
+def test_loss_goes_down_and_the_net_learns(tiny_dataset):
+    events = run_events(QUICK, tiny_dataset)
+    first = next(e for e in events if isinstance(e, TrainProgress))
+    final = events[-1]
+    assert final.train_loss < 0.5 * first.train_loss
+    assert final.test_acc > 0.8  # ten equally likely classes: chance is 0.1
+    assert final.device == "cpu" and final.examples_per_sec > 0
+
+
+def test_same_seed_gives_identical_metrics_and_another_seed_does_not(tiny_dataset):
+    config = dataclasses.replace(QUICK, epochs=1)
+    first = without_timings(run_events(config, tiny_dataset))
+    assert first == without_timings(run_events(config, tiny_dataset))
+    other = without_timings(run_events(dataclasses.replace(config, seed=8), tiny_dataset))
+    assert other[-1] != first[-1]
+
+
+def test_stop_ends_the_run_after_the_current_batch(tiny_dataset):
+    trainer = Trainer(dataclasses.replace(QUICK, epochs=50), tiny_dataset)
+    events = []
+    for event in trainer.run():
+        events.append(event)
+        if isinstance(event, TrainProgress) and event.step >= 20:
+            trainer.request_stop()
+    stopped = events[-1]
+    assert isinstance(stopped, RunStopped)
+    last_report = events[-2]
+    assert stopped.step == last_report.step + 1  # exactly one more batch ran
+    assert stopped.epoch == 2
+
+
+def test_a_crash_inside_training_becomes_a_run_failed_event(tiny_dataset):
+    trainer = Trainer(QUICK, tiny_dataset)
+
+    def explode(*args):
+        raise RuntimeError("simulated kernel failure")
+
+    trainer.model.forward = explode
+    events = list(trainer.run())
+    assert isinstance(events[-1], RunFailed)
+    assert events[-1].error == "RuntimeError: simulated kernel failure"
+    assert "explode" in events[-1].traceback
+
+
+def test_without_a_seed_one_is_chosen_and_reported(tiny_dataset):
+    trainer = Trainer(dataclasses.replace(QUICK, seed=None), tiny_dataset)
+    assert isinstance(trainer.config.seed, int)
+    started = next(trainer.run())
+    assert started.config["seed"] == trainer.config.seed
+
+
+def test_an_absent_device_is_refused_before_training(tiny_dataset):
+    with pytest.raises(
+        ConfigError, match=r"cuda:99 is not available on this machine; available: .*cpu"
+    ):
+        Trainer(dataclasses.replace(QUICK, device="cuda:99"), tiny_dataset)
+
+
+def test_engine_imports_no_user_interface():
+    code = (
+        "import sys, lenet_tui.training, lenet_tui.headless; "
+        "ui = ('textual', 'textual_plotext', 'plotext'); "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ui))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
