@@ -66,8 +66,10 @@ class RunFinished:
     test_loss: float
     test_acc: float
     examples_per_sec: float
+    """Training examples over time spent in training steps, as d2l counts it (no evaluation)."""
     device: str
     seconds: float
+    """Wall time of the whole run, evaluation included."""
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,7 @@ def _read_into(f: io.BufferedIOBase, buf: bytearray) -> int:
     return got
 
 
-def _parse(path: Path, f: io.BufferedIOBase) -> torch.Tensor:
+def _parse(path: Path, f: io.BufferedIOBase, expected_magic: int | None) -> torch.Tensor:
     head = f.read(4)
     if not head:
         raise _error(path, "empty file")
@@ -48,6 +48,10 @@ def _parse(path: Path, f: io.BufferedIOBase) -> torch.Tensor:
     if head[2] != _UINT8:
         raise _error(path, f"unsupported IDX data type 0x{head[2]:02x} (only 0x08, uint8)")
     ndim = head[3]
+    magic = int.from_bytes(head, "big")
+    if expected_magic is not None and magic != expected_magic:
+        kind = {IMAGES_MAGIC: "image", LABELS_MAGIC: "label"}[expected_magic]
+        raise _error(path, f"not an IDX {kind} file (magic {magic}, expected {expected_magic})")
     if not 1 <= ndim <= 3:
         raise _error(path, f"IDX header claims {ndim} dimensions (expected 1 to 3)")
     raw_dims = f.read(4 * ndim)
@@ -69,15 +73,18 @@ def _parse(path: Path, f: io.BufferedIOBase) -> torch.Tensor:
     return torch.frombuffer(buf, dtype=torch.uint8).reshape(dims)
 
 
-def read_idx(path: Path) -> torch.Tensor:
-    """Read a plain or gzipped (name ends in .gz) uint8 IDX file into a tensor of its shape."""
+def read_idx(path: Path, expected_magic: int | None = None) -> torch.Tensor:
+    """Read a plain or gzipped (name ends in .gz) uint8 IDX file into a tensor of its shape.
+
+    With expected_magic, a file of another kind is refused from its header alone.
+    """
     path = Path(path)
     try:
         if path.name.endswith(".gz"):
             with gzip.open(path, "rb") as f:
-                return _parse(path, f)
+                return _parse(path, f, expected_magic)
         with path.open("rb") as f:
-            return _parse(path, f)
+            return _parse(path, f, expected_magic)
     except EOFError:
         raise _error(path, "truncated gzip stream (file ends early)") from None
     except (gzip.BadGzipFile, zlib.error) as e:
@@ -88,11 +95,7 @@ def read_idx(path: Path) -> torch.Tensor:
 
 def read_images(path: Path) -> torch.Tensor:
     """Read an IDX image file (magic 2051) of 28x28 images as an (N, 28, 28) uint8 tensor."""
-    images = read_idx(path)
-    if images.dim() != 3:
-        raise _error(
-            path, f"not an image file (magic {0x800 + images.dim()}, expected {IMAGES_MAGIC})"
-        )
+    images = read_idx(path, IMAGES_MAGIC)
     if images.shape[1:] != (IMAGE_SIZE, IMAGE_SIZE):
         rows, cols = images.shape[1:]
         raise _error(path, f"images are {rows}x{cols}, expected {IMAGE_SIZE}x{IMAGE_SIZE}")
@@ -103,11 +106,7 @@ def read_images(path: Path) -> torch.Tensor:
 
 def read_labels(path: Path) -> torch.Tensor:
     """Read an IDX label file (magic 2049) of class indices 0..9 as an (N,) uint8 tensor."""
-    labels = read_idx(path)
-    if labels.dim() != 1:
-        raise _error(
-            path, f"not a label file (magic {0x800 + labels.dim()}, expected {LABELS_MAGIC})"
-        )
+    labels = read_idx(path, LABELS_MAGIC)
     if labels.shape[0] == 0:
         raise _error(path, "file holds no labels")
     bad = (labels >= NUM_CLASSES).nonzero()

@@ -84,7 +84,7 @@ class Trainer:
             test_examples=len(self.test_y),
             data_source=self.data_source,
         )
-        step, train_seconds = 0, 0.0
+        step, train_seconds, run_start = 0, 0.0, time.perf_counter()
         for epoch in range(cfg.epochs):
             order = torch.randperm(n, generator=self._shuffle).to(self.device)
             loss_sum = torch.zeros((), device=self.device)
@@ -127,7 +127,7 @@ class Trainer:
             test_acc=test_acc,
             examples_per_sec=n * cfg.epochs / train_seconds,
             device=str(self.device),
-            seconds=train_seconds,
+            seconds=time.perf_counter() - run_start,
         )
 
     def _step(
