@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 from typing import ClassVar
 
@@ -94,8 +95,16 @@ Event = RunStarted | TrainProgress | EpochEnd | RunFinished | RunStopped | RunFa
 
 
 def event_to_dict(event: Event) -> dict:
-    """The event as a JSON-ready dict whose "event" key names its kind."""
-    return {"event": event.kind, **asdict(event)}
+    """The event as a strict-JSON-ready dict whose "event" key names its kind.
+
+    A non-finite figure (a diverged loss) becomes None, since JSON has no NaN or infinity.
+    """
+    fields = {k: None if _non_finite(v) else v for k, v in asdict(event).items()}
+    return {"event": event.kind, **fields}
+
+
+def _non_finite(value: object) -> bool:
+    return isinstance(value, float) and not math.isfinite(value)
 
 
 def summary_lines(finished: RunFinished) -> tuple[str, str]:

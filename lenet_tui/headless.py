@@ -54,7 +54,7 @@ def run_headless(
         with progress:
             for event in trainer.run():
                 if metrics:
-                    metrics.write(json.dumps(event_to_dict(event)) + "\n")
+                    metrics.write(json.dumps(event_to_dict(event), allow_nan=False) + "\n")
                     metrics.flush()
                 if isinstance(event, RunStarted):
                     _print_run_header(out, event)
