@@ -11,9 +11,8 @@ from pathlib import Path
 
 from lenet_tui import __version__
 from lenet_tui.config import ACTIVATIONS, POOLINGS, ModelConfig, TrainConfig
-from lenet_tui.errors import ConfigError, LenetError
+from lenet_tui.errors import EXIT_INTERRUPTED, EXIT_USAGE, ConfigError, LenetError
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 FLAGS = {"batch_size": "--batch-size", "kernel_size": "--kernel-size"}
 """Config fields whose command-line flag is not simply --<field>."""
 
@@ -121,6 +120,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{parser.prog}: {flag}: {exc.problem}", file=sys.stderr)
     except LenetError as exc:
         print(f"{parser.prog}: {exc}", file=sys.stderr)
+    except KeyboardInterrupt:  # Ctrl-C while torch imports or the data loads
+        print("interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
     return EXIT_USAGE
 
 

@@ -11,6 +11,7 @@ from lenet_tui.errors import ConfigError
 ACTIVATIONS = ("sigmoid", "relu")
 POOLINGS = ("avg", "max")
 MAX_KERNEL_SIZE = 13  # conv2 still sees a >=2x2 map after the first pool (28 -> 14 -> 2)
+MAX_LR = 1e38  # SGD applies lr to float32 weights; a larger value overflows float32
 _DEVICE_PATTERN = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
 
 
@@ -64,12 +65,14 @@ class TrainConfig:
         """Raise ConfigError naming the first field that is out of range."""
         if isinstance(self.lr, bool) or not isinstance(self.lr, (int, float)):
             raise ConfigError("lr", f"must be a number, got {self.lr!r}")
-        if not (math.isfinite(self.lr) and self.lr > 0):
-            raise ConfigError("lr", f"must be a finite number > 0, got {self.lr}")
+        if not (math.isfinite(self.lr) and 0 < self.lr <= MAX_LR):
+            raise ConfigError("lr", f"must be a number > 0 and at most {MAX_LR:g}, got {self.lr}")
         for name, low, high in (("epochs", 1, 1000), ("batch_size", 1, 65536)):
             value = getattr(self, name)
             if not _is_int_in(value, low, high):
                 raise ConfigError(name, f"must be an integer in {low}..{high}, got {value!r}")
+        if self.model.batch_norm and self.batch_size < 2:
+            raise ConfigError("batch_size", "must be at least 2 with batch norm, got 1")
         if not _is_int_in(self.reports_per_epoch, 1, 1000):
             raise ConfigError(
                 "reports_per_epoch",

@@ -69,11 +69,16 @@ def bundled_data_dir() -> Path:
 def find_idx_files(data_dir: Path) -> dict[str, Path]:
     """Map train_images, train_labels, test_images, test_labels to their files in data_dir."""
     data_dir = Path(data_dir)
-    if not data_dir.exists():
-        raise DataError(f"{data_dir}: folder does not exist; pass an existing --data-dir")
-    if not data_dir.is_dir():
-        raise DataError(f"{data_dir}: is not a folder; pass the folder holding the IDX files")
-    found = _locate(data_dir)
+    try:
+        if not data_dir.exists():
+            raise DataError(f"{data_dir}: folder does not exist; pass an existing --data-dir")
+        if not data_dir.is_dir():
+            raise DataError(f"{data_dir}: is not a folder; pass the folder holding the IDX files")
+        found = _locate(data_dir)
+    except OSError as e:  # permission denied, name too long, ...
+        raise DataError(
+            f"{data_dir}: cannot read the folder ({e.strerror or e}); pass another --data-dir"
+        ) from None
     if not found:
         names = ", ".join(IDX_FILES.values())
         raise DataError(

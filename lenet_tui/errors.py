@@ -1,4 +1,14 @@
-"""Errors a user can fix. Their message is one line: what went wrong, where, and what to do."""
+"""Errors a user can fix, and the exit codes of the command line.
+
+An error's message is one line: what went wrong, where, and what to do.
+"""
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+"""The run started and then failed."""
+EXIT_USAGE = 2
+"""Bad arguments or bad data: refused before anything was written."""
+EXIT_INTERRUPTED = 130
 
 
 class LenetError(Exception):

@@ -6,6 +6,7 @@ progress (a rich bar on a terminal, one plain line per event otherwise).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -17,7 +18,8 @@ from rich.table import Table
 
 from lenet_tui.config import TrainConfig
 from lenet_tui.data import load_fashion_mnist
-from lenet_tui.errors import LenetError
+from lenet_tui.devices import resolve_device
+from lenet_tui.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, LenetError
 from lenet_tui.events import (
     EpochEnd,
     Event,
@@ -31,8 +33,6 @@ from lenet_tui.events import (
 )
 from lenet_tui.training import Trainer
 
-EXIT_OK, EXIT_FAILED, EXIT_INTERRUPTED = 0, 1, 130
-
 
 def run_headless(
     config: TrainConfig,
@@ -43,19 +43,20 @@ def run_headless(
     stderr: TextIO | None = None,
 ) -> int:
     """Train to the end and return the exit code; bad data or settings raise LenetError first."""
+    err_file = stderr or sys.stderr
     out = Console(file=stdout or sys.stdout, highlight=False, soft_wrap=True)
-    err = Console(file=stderr or sys.stderr, highlight=False, soft_wrap=True)
-    data = load_fashion_mnist(data_dir, download=download)
-    trainer = Trainer(config, data)
+    err = Console(file=err_file, highlight=False, soft_wrap=True)
+    resolve_device(config.device)  # refuse an absent device before spending time on the data
+    trainer = Trainer(config, load_fashion_mnist(data_dir, download=download))
     metrics = _open_metrics(metrics_out)
-    progress = _RichProgress(err) if err.is_terminal else _PlainProgress(err)
+    # Decide by the stream itself: rich's is_terminal is forced true by FORCE_COLOR in CI.
+    progress = _RichProgress(err) if err_file.isatty() else _PlainProgress(err)
     outcome: Event | None = None
     try:
         with progress:
             for event in trainer.run():
                 if metrics:
-                    metrics.write(json.dumps(event_to_dict(event), allow_nan=False) + "\n")
-                    metrics.flush()
+                    _write_event(metrics, event)
                 if isinstance(event, RunStarted):
                     _print_run_header(out, event)
                 progress.show(event)
@@ -63,9 +64,13 @@ def run_headless(
     except KeyboardInterrupt:
         err.print("interrupted")
         return EXIT_INTERRUPTED
+    except OSError as exc:  # the metrics file became unwritable mid-run
+        err.print(f"training stopped: cannot write metrics to {metrics_out}: {exc.strerror}")
+        return EXIT_FAILED
     finally:
         if metrics:
-            metrics.close()
+            with contextlib.suppress(OSError):  # every event was flushed; a failure was reported
+                metrics.close()
     if isinstance(outcome, RunFinished):
         for line in summary_lines(outcome):
             out.print(line)
@@ -92,6 +97,11 @@ def _print_run_header(out: Console, event: RunStarted) -> None:
         f"{event.train_examples:,} training / {event.test_examples:,} test images"
     )
     out.print(layer_table_renderable(event))
+
+
+def _write_event(metrics: IO[str], event: Event) -> None:
+    metrics.write(json.dumps(event_to_dict(event), allow_nan=False) + "\n")
+    metrics.flush()  # a reader tailing the file, or a crash, sees every event so far
 
 
 def _open_metrics(path: Path | None) -> IO[str] | None:
@@ -161,8 +171,7 @@ class _RichProgress(_PlainProgress):
         self.task = self.bar.add_task("starting", total=None, metrics="")
 
     def __enter__(self) -> _RichProgress:
-        self.bar.start()
-        return self
+        return self  # the bar starts once the run header is printed, so it never overwrites it
 
     def __exit__(self, *exc: object) -> None:
         self.bar.stop()
@@ -171,6 +180,7 @@ class _RichProgress(_PlainProgress):
         if isinstance(event, RunStarted):
             self.epochs = event.config["epochs"]
             self.bar.update(self.task, total=self.epochs, description=f"epoch 1/{self.epochs}")
+            self.bar.start()
         elif isinstance(event, TrainProgress):
             self.bar.update(
                 self.task,

@@ -19,6 +19,7 @@ IMAGE_SIZE = 28
 NUM_CLASSES = 10
 _UINT8 = 0x08
 _MAX_PAYLOAD = 1 << 30  # bytes; a header claiming more is corrupt, not a dataset
+_CHUNK = 1 << 20
 _FIX = "re-download the dataset or pass another --data-dir"
 
 
@@ -27,12 +28,12 @@ def _error(path: Path, problem: str) -> DataError:
     return DataError(f"{path}: {problem}; {_FIX}".replace("\n", " "))
 
 
-def _read_into(f: io.BufferedIOBase, buf: bytearray) -> int:
-    """Fill buf from f; return how many bytes were read (fewer only at end of file)."""
-    view, got = memoryview(buf), 0
-    while got < len(buf) and (n := f.readinto(view[got:])):
-        got += n
-    return got
+def _read_payload(f: io.BufferedIOBase, size: int) -> bytearray:
+    """Up to `size` bytes of f, read in chunks so that a lying header cannot claim memory."""
+    buf = bytearray()
+    while len(buf) < size and (chunk := f.read(min(_CHUNK, size - len(buf)))):
+        buf += chunk
+    return buf
 
 
 def _parse(path: Path, f: io.BufferedIOBase, expected_magic: int | None) -> torch.Tensor:
@@ -62,10 +63,9 @@ def _parse(path: Path, f: io.BufferedIOBase, expected_magic: int | None) -> torc
     shape = "x".join(map(str, dims))
     if size > _MAX_PAYLOAD:
         raise _error(path, f"IDX header claims an implausible {shape} payload ({size} bytes)")
-    buf = bytearray(size)
-    got = _read_into(f, buf)
-    if got < size:
-        raise _error(path, f"truncated: {got} of {size} payload bytes for shape {shape}")
+    buf = _read_payload(f, size)
+    if len(buf) < size:
+        raise _error(path, f"truncated: {len(buf)} of {size} payload bytes for shape {shape}")
     if f.read(1):
         raise _error(path, f"trailing bytes after the {size}-byte payload for shape {shape}")
     if size == 0:

@@ -36,8 +36,10 @@ EVAL_BATCH_SIZE = 1024
 
 
 class Trainer:
-    """One run: builds the model, moves the data to the device, and trains on `run()`.
+    """One run: `run()` builds the model, moves the data to the device and trains.
 
+    Settings and the device are checked here, so a bad one fails before anything starts; what can
+    only fail on the device (out of memory, say) fails inside `run()` and becomes RunFailed.
     `request_stop()` may be called from any thread; the run ends after the current batch.
     """
 
@@ -45,54 +47,55 @@ class Trainer:
         config.validate()
         seed = config.seed if config.seed is not None else secrets.randbelow(2**31)
         self.config = dataclasses.replace(config, seed=seed)
-        self.data_source = data.source
         self.device = resolve_device(config.device)
-        # oneDNN's channels-last conv kernels are markedly faster on CPU (see benchmarks/).
-        self._memory_format = (
-            torch.channels_last if self.device.type == "cpu" else torch.contiguous_format
-        )
-        torch.manual_seed(seed)
-        self.model = build_lenet(config.model).to(self.device, memory_format=self._memory_format)
-        self.optimizer = torch.optim.SGD(self.model.parameters(), lr=config.lr)
-        self._shuffle = torch.Generator().manual_seed(seed)
+        self.data = data
+        self.model: nn.Sequential | None = None
+        """The network being trained, from the start of `run()` on."""
         self._stop = threading.Event()
-        self.train_x, self.train_y = self._to_device(data.train_images, data.train_labels)
-        self.test_x, self.test_y = self._to_device(data.test_images, data.test_labels)
 
     def request_stop(self) -> None:
         """Ask the run to end after the batch in flight."""
         self._stop.set()
 
     def run(self) -> Iterator[Event]:
-        """Train; yields RunStarted, progress and epoch events, then Finished, Stopped or Failed."""
+        """Train; yields RunStarted, progress and epoch events, then Finished, Stopped or Failed.
+
+        Time the caller spends between events is not counted in examples/sec.
+        """
         try:
             yield from self._run()
         except Exception as exc:  # reported to the user as an event; the trace is kept in it
             yield RunFailed(error=f"{type(exc).__name__}: {exc}", traceback=traceback.format_exc())
 
     def _run(self) -> Iterator[Event]:
-        cfg = self.config
-        n = len(self.train_y)
+        cfg, run_start = self.config, time.perf_counter()
+        model, optimizer = self._build_model()
+        train_x, train_y = self._to_device(self.data.train_images, self.data.train_labels)
+        test_x, test_y = self._to_device(self.data.test_images, self.data.test_labels)
+        n = len(train_y)
+        if cfg.model.batch_norm and n % cfg.batch_size == 1:
+            n -= 1  # batch norm cannot train on a last batch of one: leave one random example out
         batches = math.ceil(n / cfg.batch_size)
         report_every = max(1, batches // cfg.reports_per_epoch)
         yield RunStarted(
             config=cfg.to_dict(),
             device=str(self.device),
-            layers=layer_table(self.model),
-            parameters=count_parameters(self.model),
-            train_examples=n,
-            test_examples=len(self.test_y),
-            data_source=self.data_source,
+            layers=layer_table(model),
+            parameters=count_parameters(model),
+            train_examples=len(train_y),
+            test_examples=len(test_y),
+            data_source=self.data.source,
         )
-        step, train_seconds, run_start = 0, 0.0, time.perf_counter()
+        shuffle = torch.Generator().manual_seed(cfg.seed)
+        step, train_seconds = 0, 0.0
         for epoch in range(cfg.epochs):
-            order = torch.randperm(n, generator=self._shuffle).to(self.device)
+            order = torch.randperm(len(train_y), generator=shuffle).to(self.device)
             loss_sum = torch.zeros((), device=self.device)
             correct = torch.zeros((), device=self.device, dtype=torch.long)
             start = time.perf_counter()
             for i in range(batches):
-                idx = order[i * cfg.batch_size : (i + 1) * cfg.batch_size]
-                self._step(self.train_x[idx], self.train_y[idx], loss_sum, correct)
+                idx = order[i * cfg.batch_size : min((i + 1) * cfg.batch_size, n)]
+                _train_step(model, optimizer, train_x[idx], train_y[idx], loss_sum, correct)
                 step += 1
                 if self._stop.is_set():
                     yield RunStopped(epoch=epoch + 1, step=step)
@@ -100,17 +103,18 @@ class Trainer:
                 if (i + 1) % report_every == 0 or i + 1 == batches:
                     seen = min((i + 1) * cfg.batch_size, n)
                     train_loss, train_acc = _read_means(loss_sum, correct, seen)  # the one sync
-                    elapsed = time.perf_counter() - start
+                    paused = time.perf_counter()
                     yield TrainProgress(
                         epoch=epoch + (i + 1) / batches,
                         step=step,
                         train_loss=train_loss,
                         train_acc=train_acc,
-                        examples_per_sec=seen / elapsed,
+                        examples_per_sec=seen / (paused - start),
                     )
+                    start += time.perf_counter() - paused  # the caller's time is not training
             epoch_seconds = time.perf_counter() - start
             train_seconds += epoch_seconds
-            test_loss, test_acc = evaluate(self.model, self.test_x, self.test_y)
+            test_loss, test_acc = evaluate(model, test_x, test_y)
             yield EpochEnd(
                 epoch=epoch + 1,
                 train_loss=train_loss,
@@ -130,21 +134,38 @@ class Trainer:
             seconds=time.perf_counter() - run_start,
         )
 
-    def _step(
-        self, x: torch.Tensor, y: torch.Tensor, loss_sum: torch.Tensor, correct: torch.Tensor
-    ):
-        self.optimizer.zero_grad(set_to_none=True)
-        logits = self.model(x)
-        loss = F.cross_entropy(logits, y)
-        loss.backward()
-        self.optimizer.step()
-        with torch.no_grad():  # accumulate on the device; read only at report points
-            loss_sum += loss.detach() * y.numel()
-            correct += (logits.argmax(dim=1) == y).sum()
+    def _build_model(self) -> tuple[nn.Sequential, torch.optim.Optimizer]:
+        torch.manual_seed(self.config.seed)
+        self.model = build_lenet(self.config.model).to(self.device, memory_format=self._layout)
+        return self.model, torch.optim.SGD(self.model.parameters(), lr=self.config.lr)
 
     def _to_device(self, images: torch.Tensor, labels: torch.Tensor):
         x = images.to(self.device).unsqueeze(1).float().div_(255)  # (N, 1, 28, 28) in [0, 1]
-        return x.contiguous(memory_format=self._memory_format), labels.to(self.device, torch.long)
+        return x.contiguous(memory_format=self._layout), labels.to(self.device, torch.long)
+
+    @property
+    def _layout(self) -> torch.memory_format:
+        # oneDNN's channels-last conv kernels are markedly faster on CPU (see benchmarks/).
+        return torch.channels_last if self.device.type == "cpu" else torch.contiguous_format
+
+
+def _train_step(
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    loss_sum: torch.Tensor,
+    correct: torch.Tensor,
+) -> None:
+    """One SGD step; adds the batch's summed loss and correct count to the device accumulators."""
+    optimizer.zero_grad(set_to_none=True)
+    logits = model(x)
+    loss = F.cross_entropy(logits, y)
+    loss.backward()
+    optimizer.step()
+    with torch.no_grad():
+        loss_sum += loss.detach() * y.numel()
+        correct += (logits.argmax(dim=1) == y).sum()
 
 
 @torch.no_grad()

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
+import pty
 import re
+import select
 import subprocess
 import sys
 from pathlib import Path
@@ -30,12 +33,13 @@ QUICK = [
 ]
 
 
-def lenet_tui(*args: str | Path, cwd: Path = REPO) -> subprocess.CompletedProcess:
+def lenet_tui(*args: str | Path, **env: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "lenet_tui", *map(str, args)],
         capture_output=True,
         text=True,
-        cwd=cwd,
+        cwd=REPO,
+        env={**os.environ, **env},
         timeout=300,
     )
 
@@ -53,7 +57,8 @@ def test_help_answers_without_importing_torch():
 
 def test_headless_run_prints_table_progress_summary_and_writes_jsonl(tiny_data_dir, tmp_path):
     metrics = tmp_path / "metrics.jsonl"
-    result = lenet_tui("--no-ui", *QUICK, "--data-dir", tiny_data_dir, "--metrics-out", metrics)
+    args = ["--no-ui", *QUICK, "--data-dir", tiny_data_dir, "--metrics-out", metrics]
+    result = lenet_tui(*args, FORCE_COLOR="1")  # as CI services set it; stderr is still a pipe
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert re.fullmatch(r"loss \d\.\d{3}, train acc \d\.\d{3}, test acc \d\.\d{3}", lines[-2])
@@ -90,16 +95,18 @@ def _bad_magic_dir(tmp_path: Path, tiny_data_dir: Path) -> Path:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--lr", "0"], r"--lr: must be a finite number > 0, got 0.0"),
-        (["--lr", "-1"], r"--lr: must be a finite number > 0"),
+        (["--lr", "0"], r"--lr: must be a number > 0 and at most 1e\+38, got 0.0"),
+        (["--lr", "-1"], r"--lr: must be a number > 0"),
+        (["--lr", "1e308"], r"--lr: must be a number > 0 and at most 1e\+38, got 1e\+308"),
         (["--lr", "abc"], r"argument --lr: invalid float value: 'abc'"),
         (["--epochs", "0"], r"--epochs: must be an integer in 1..1000, got 0"),
         (["--batch-size", "0"], r"--batch-size: must be an integer in 1..65536, got 0"),
         (["--device", "tpu"], r"--device: unknown device 'tpu'"),
-        (["--device", "cuda:7"], r"--device: cuda:7 is not available on this machine"),
+        (["--device", "cuda:99"], r"--device: cuda:99 is not available on this machine"),
         (["--kernel-size", "20"], r"--kernel-size: must be an integer in 1..13"),
         (["--channels", "6"], r"argument --channels: expected two integers"),
         (["--data-dir", "{missing}"], r"does not exist"),
+        (["--data-dir", "a" * 300], r"a{300}: (folder does not exist|cannot read the folder)"),
         (["--data-dir", "{bad_magic}"], r"t10k-labels-idx1-ubyte.gz"),
     ],
 )
@@ -123,3 +130,29 @@ def test_an_unwritable_metrics_path_is_refused_before_training(tiny_data_dir, tm
         f"lenet-tui: cannot write metrics to {target}: No such file or directory; "
         "pick another --metrics-out"
     )
+
+
+def test_on_a_terminal_a_live_bar_runs_below_an_intact_header(tiny_data_dir):
+    parent, child = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "lenet_tui", "--no-ui", *QUICK, "--data-dir", str(tiny_data_dir)],
+        stdin=subprocess.DEVNULL, stdout=child, stderr=child, cwd=REPO,
+        env={**os.environ, "TERM": "xterm-256color", "COLUMNS": "100", "LINES": "30"},
+    )  # fmt: skip
+    os.close(child)
+    screen = b""
+    while select.select([parent], [], [], 120)[0]:  # the timeout only guards against a hang
+        try:
+            chunk = os.read(parent, 65536)
+        except OSError:  # EIO: the program exited and closed the terminal
+            break
+        if not chunk:
+            break
+        screen += chunk
+    os.close(parent)
+    assert proc.wait(timeout=60) == 0
+    text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", screen.decode())
+    assert text.lstrip().startswith("data: ")  # nothing drawn over or before the header
+    assert "━" in text and "eta" in text  # the live bar
+    assert "epoch 2/2: loss" in text
+    assert re.search(r"loss \d\.\d{3}, train acc \d\.\d{3}, test acc \d\.\d{3}", text)

@@ -3,13 +3,15 @@
 import io
 import json
 import math
+from pathlib import Path
 
 import pytest
 
+from lenet_tui import headless, training
+from lenet_tui.cli import main
 from lenet_tui.config import ModelConfig, TrainConfig
 from lenet_tui.events import TrainProgress, event_to_dict
 from lenet_tui.headless import run_headless
-from lenet_tui.training import Trainer
 
 CONFIG = TrainConfig(
     lr=0.05, epochs=1, batch_size=32, device="cpu", seed=1, model=ModelConfig(activation="relu")
@@ -35,12 +37,12 @@ def test_a_run_that_dies_midway_exits_nonzero_and_keeps_its_metrics(
 ):
     calls = []
 
-    def step(self, *args):
+    def step(*args):
         calls.append(1)
         if len(calls) == 5:
             raise raised
 
-    monkeypatch.setattr(Trainer, "_step", step)
+    monkeypatch.setattr(training, "_train_step", step)
     code, out, err, lines = run(tiny_data_dir, tmp_path)
     assert code == exit_code
     assert any(line.startswith(message) for line in err.splitlines())
@@ -56,3 +58,24 @@ def test_a_diverged_loss_is_written_as_strict_json_null():
     )
     line = json.dumps(event_to_dict(event), allow_nan=False)
     assert json.loads(line)["train_loss"] is None
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs Linux's /dev/full")
+def test_a_metrics_file_that_fills_up_stops_the_run_with_one_line(tiny_data_dir):
+    err = io.StringIO()
+    code = run_headless(
+        CONFIG, tiny_data_dir, metrics_out=Path("/dev/full"), stdout=io.StringIO(), stderr=err
+    )
+    assert code == 1
+    assert err.getvalue() == (
+        "training stopped: cannot write metrics to /dev/full: No space left on device\n"
+    )
+
+
+def test_ctrl_c_while_the_data_loads_exits_130_without_a_traceback(monkeypatch, capsys):
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(headless, "load_fashion_mnist", interrupted)
+    assert main(["--no-ui", "--device", "cpu"]) == 130
+    assert capsys.readouterr().err == "interrupted\n"

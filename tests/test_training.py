@@ -6,6 +6,7 @@ import sys
 
 import pytest
 
+from lenet_tui import training
 from lenet_tui.config import ModelConfig, TrainConfig
 from lenet_tui.errors import ConfigError
 from lenet_tui.events import (
@@ -85,17 +86,25 @@ def test_stop_ends_the_run_after_the_current_batch(tiny_dataset):
     assert stopped.epoch == 2
 
 
-def test_a_crash_inside_training_becomes_a_run_failed_event(tiny_dataset):
-    trainer = Trainer(QUICK, tiny_dataset)
+@pytest.mark.parametrize("where", ["build_lenet", "_train_step"])
+def test_a_crash_on_the_device_becomes_a_run_failed_event(where, tiny_dataset, monkeypatch):
+    def explode(*args, **kwargs):
+        raise RuntimeError("CUDA error: out of memory")
 
-    def explode(*args):
-        raise RuntimeError("simulated kernel failure")
-
-    trainer.model.forward = explode
-    events = list(trainer.run())
+    monkeypatch.setattr(training, where, explode)
+    events = list(Trainer(QUICK, tiny_dataset).run())
     assert isinstance(events[-1], RunFailed)
-    assert events[-1].error == "RuntimeError: simulated kernel failure"
+    assert events[-1].error == "RuntimeError: CUDA error: out of memory"
     assert "explode" in events[-1].traceback
+
+
+def test_batch_norm_trains_when_the_last_batch_would_hold_one_example(tiny_dataset):
+    config = dataclasses.replace(
+        QUICK, epochs=1, batch_size=511, model=ModelConfig(batch_norm=True)
+    )  # 512 examples: batches of 511 and 1, and batch norm cannot normalise a batch of one
+    events = run_events(config, tiny_dataset)
+    assert isinstance(events[-1], RunFinished), events[-1]
+    assert events[0].train_examples == 512
 
 
 def test_without_a_seed_one_is_chosen_and_reported(tiny_dataset):
