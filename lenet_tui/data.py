@@ -110,14 +110,18 @@ def _load_split(images_path: Path, labels_path: Path) -> tuple[torch.Tensor, tor
 def load_fashion_mnist(data_dir: Path | None = None, download: bool = False) -> FashionMNIST:
     """Load Fashion-MNIST: bundled by default, from data_dir, or downloaded (into data_dir)."""
     if download:
-        data_dir = download_official(data_dir)
-        source = f"official Fashion-MNIST downloaded to {data_dir}"
-    elif data_dir is None:
+        raw = download_official(data_dir)
+        return _load_folder(raw, f"official Fashion-MNIST downloaded to {raw}")
+    if data_dir is None:
         data_dir = bundled_data_dir()
         source = BUNDLED_SOURCE
     else:
         source = str(data_dir)
-    files = find_idx_files(Path(data_dir))
+    return _load_folder(Path(data_dir), source)
+
+
+def _load_folder(data_dir: Path, source: str) -> FashionMNIST:
+    files = find_idx_files(data_dir)
     train_images, train_labels = _load_split(files["train_images"], files["train_labels"])
     test_images, test_labels = _load_split(files["test_images"], files["test_labels"])
     return FashionMNIST(train_images, train_labels, test_images, test_labels, source)
@@ -131,11 +135,21 @@ def default_download_root() -> Path:
 def download_official(root: Path | None = None) -> Path:
     """Download the official Fashion-MNIST with torchvision; return the folder of raw files."""
     root = Path(root) if root is not None else default_download_root()
+    raw = root / "FashionMNIST" / "raw"
     try:
-        from torchvision.datasets import FashionMNIST as TorchvisionFashionMNIST
+        from torchvision.datasets import FashionMNIST as Official
+        from torchvision.datasets.utils import download_url
 
-        for train in (True, False):
-            TorchvisionFashionMNIST(str(root), train=train, download=True)
+        for filename, md5 in Official.resources:
+            failures = []
+            for mirror in Official.mirrors:
+                try:  # skips a file already there with the right md5, re-fetches a broken one
+                    download_url(f"{mirror}{filename}", str(raw), filename, md5)
+                    break
+                except Exception as e:
+                    failures.append(f"{mirror}{filename}: {e}")
+            else:
+                raise RuntimeError("; ".join(failures))
     except Exception as e:  # network, HTTP, md5, disk: torchvision raises many kinds
         reason = " ".join(str(e).split()) or type(e).__name__
         if len(reason) > 300:
@@ -143,4 +157,4 @@ def download_official(root: Path | None = None) -> Path:
         raise DataError(
             f"download of Fashion-MNIST failed: {reason}; check the network or use --data-dir DIR"
         ) from e
-    return root / "FashionMNIST" / "raw"
+    return raw

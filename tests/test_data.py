@@ -207,7 +207,24 @@ def test_download_from_a_mirror(
         assert len(requests) == served_requests  # already there: nothing fetched again
     assert_same_data(loaded, tiny)
     assert str(cache / "FashionMNIST" / "raw") in loaded.source and "\n" not in loaded.source
-    assert find_idx_files(cache)["train_images"].name == "train-images-idx3-ubyte"
+    assert find_idx_files(cache)["train_images"].name == "train-images-idx3-ubyte.gz"
+
+
+def test_a_broken_download_is_fetched_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mirror: type
+) -> None:
+    tiny = make_tiny_dataset(n_train=20, n_test=10)
+    served = write_dataset(tmp_path / "served", tiny)
+    resources = [(p.name, hashlib.md5(p.read_bytes()).hexdigest()) for p in served.values()]
+    monkeypatch.setattr(mirror, "resources", resources)
+    with http_server(tmp_path / "served") as (port, requests):
+        monkeypatch.setattr(mirror, "mirrors", [f"http://127.0.0.1:{port}/"])
+        load_fashion_mnist(tmp_path / "cache", download=True)
+        labels = tmp_path / "cache" / "FashionMNIST" / "raw" / "train-labels-idx1-ubyte.gz"
+        labels.write_bytes(labels.read_bytes()[:-5])  # as if the download was cut short
+        before = list(requests)
+        assert_same_data(load_fashion_mnist(tmp_path / "cache", download=True), tiny)
+    assert {r.lstrip("/") for r in requests[len(before) :]} == {labels.name}
 
 
 def test_download_into_a_chosen_folder(
