@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import sys
 from pathlib import Path
 from typing import IO, TextIO
@@ -185,7 +186,7 @@ class _RichProgress(_PlainProgress):
             self.bar.update(
                 self.task,
                 completed=event.epoch,
-                description=f"epoch {min(int(event.epoch) + 1, self.epochs)}/{self.epochs}",
+                description=f"epoch {math.ceil(event.epoch)}/{self.epochs}",
                 metrics=f"loss {event.train_loss:.3f}  train acc {event.train_acc:.3f}  "
                 f"{event.examples_per_sec:,.0f} ex/s",
             )
