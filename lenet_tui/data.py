@@ -111,17 +111,15 @@ def load_fashion_mnist(data_dir: Path | None = None, download: bool = False) -> 
     """Load Fashion-MNIST: bundled by default, from data_dir, or downloaded (into data_dir)."""
     if download:
         raw = download_official(data_dir)
-        return _load_folder(raw, f"official Fashion-MNIST downloaded to {raw}")
+        # Exactly the md5-checked .gz files: never a stale unpacked copy lying beside them.
+        files = {key: raw / f"{name}.gz" for key, name in IDX_FILES.items()}
+        return _load_files(files, f"official Fashion-MNIST downloaded to {raw}")
     if data_dir is None:
-        data_dir = bundled_data_dir()
-        source = BUNDLED_SOURCE
-    else:
-        source = str(data_dir)
-    return _load_folder(Path(data_dir), source)
+        return _load_files(find_idx_files(bundled_data_dir()), BUNDLED_SOURCE)
+    return _load_files(find_idx_files(Path(data_dir)), str(data_dir))
 
 
-def _load_folder(data_dir: Path, source: str) -> FashionMNIST:
-    files = find_idx_files(data_dir)
+def _load_files(files: dict[str, Path], source: str) -> FashionMNIST:
     train_images, train_labels = _load_split(files["train_images"], files["train_labels"])
     test_images, test_labels = _load_split(files["test_images"], files["test_labels"])
     return FashionMNIST(train_images, train_labels, test_images, test_labels, source)

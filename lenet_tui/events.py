@@ -54,6 +54,7 @@ class EpochEnd:
     test_loss: float
     test_acc: float
     seconds: float
+    """The epoch's training and evaluation, without the time the caller spent between events."""
     examples_per_sec: float
 
 

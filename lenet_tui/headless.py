@@ -65,8 +65,8 @@ def run_headless(
     except KeyboardInterrupt:
         err.print("interrupted")
         return EXIT_INTERRUPTED
-    except OSError as exc:  # the metrics file became unwritable mid-run
-        err.print(f"training stopped: cannot write metrics to {metrics_out}: {exc.strerror}")
+    except _MetricsWriteError as exc:
+        err.print(f"training stopped: cannot write metrics to {metrics_out}: {exc}")
         return EXIT_FAILED
     finally:
         if metrics:
@@ -100,9 +100,16 @@ def _print_run_header(out: Console, event: RunStarted) -> None:
     out.print(layer_table_renderable(event))
 
 
+class _MetricsWriteError(Exception):
+    """The metrics file became unwritable mid-run (disk full, say)."""
+
+
 def _write_event(metrics: IO[str], event: Event) -> None:
-    metrics.write(json.dumps(event_to_dict(event), allow_nan=False) + "\n")
-    metrics.flush()  # a reader tailing the file, or a crash, sees every event so far
+    try:
+        metrics.write(json.dumps(event_to_dict(event), allow_nan=False) + "\n")
+        metrics.flush()  # a reader tailing the file, or a crash, sees every event so far
+    except OSError as exc:
+        raise _MetricsWriteError(exc.strerror or exc) from exc
 
 
 def _open_metrics(path: Path | None) -> IO[str] | None:

@@ -21,6 +21,7 @@ from torch import nn
 from lenet_tui.config import TrainConfig
 from lenet_tui.data import FashionMNIST
 from lenet_tui.devices import resolve_device
+from lenet_tui.errors import DataError
 from lenet_tui.events import (
     EpochEnd,
     Event,
@@ -48,6 +49,8 @@ class Trainer:
         seed = config.seed if config.seed is not None else secrets.randbelow(2**31)
         self.config = dataclasses.replace(config, seed=seed)
         self.device = resolve_device(config.device)
+        if config.model.batch_norm and len(data.train_labels) < 2:
+            raise DataError("batch norm needs at least 2 training examples; add data or drop it")
         self.data = data
         self.model: nn.Sequential | None = None
         """The network being trained, from the start of `run()` on."""

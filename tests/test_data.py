@@ -220,8 +220,10 @@ def test_a_broken_download_is_fetched_again(
     with http_server(tmp_path / "served") as (port, requests):
         monkeypatch.setattr(mirror, "mirrors", [f"http://127.0.0.1:{port}/"])
         load_fashion_mnist(tmp_path / "cache", download=True)
-        labels = tmp_path / "cache" / "FashionMNIST" / "raw" / "train-labels-idx1-ubyte.gz"
+        raw = tmp_path / "cache" / "FashionMNIST" / "raw"
+        labels = raw / "train-labels-idx1-ubyte.gz"
         labels.write_bytes(labels.read_bytes()[:-5])  # as if the download was cut short
+        (raw / "t10k-images-idx3-ubyte").write_bytes(b"stale copy unpacked by an older version")
         before = list(requests)
         assert_same_data(load_fashion_mnist(tmp_path / "cache", download=True), tiny)
     assert {r.lstrip("/") for r in requests[len(before) :]} == {labels.name}

@@ -8,7 +8,7 @@ import pytest
 
 from lenet_tui import training
 from lenet_tui.config import ModelConfig, TrainConfig
-from lenet_tui.errors import ConfigError
+from lenet_tui.errors import ConfigError, DataError
 from lenet_tui.events import (
     EpochEnd,
     RunFailed,
@@ -129,3 +129,35 @@ def test_engine_imports_no_user_interface():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_time_the_caller_spends_between_events_is_not_counted_as_training(
+    tiny_dataset, monkeypatch
+):
+    class Clock:  # each reading advances a millisecond; the caller below takes 1,000 s per event
+        now = 0.0
+
+        def perf_counter(self):
+            self.now += 0.001
+            return self.now
+
+    clock = Clock()
+    monkeypatch.setattr(training, "time", clock)
+    events = []
+    for event in Trainer(QUICK, tiny_dataset).run():
+        events.append(event)
+        clock.now += 1000.0
+    event = events[-1]
+    assert isinstance(event, RunFinished)
+    assert event.examples_per_sec > 1000  # counting the caller's time would give about 0.05
+    assert event.seconds > 1000  # while the run's own wall time does include it
+
+
+def test_batch_norm_refuses_a_training_set_of_one(tiny_dataset):
+    one = dataclasses.replace(
+        tiny_dataset,
+        train_images=tiny_dataset.train_images[:1],
+        train_labels=tiny_dataset.train_labels[:1],
+    )
+    with pytest.raises(DataError, match="batch norm needs at least 2 training examples"):
+        Trainer(dataclasses.replace(QUICK, model=ModelConfig(batch_norm=True)), one)
