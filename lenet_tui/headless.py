@@ -119,7 +119,7 @@ def _open_metrics(path: Path | None) -> IO[str] | None:
         return path.open("w", encoding="utf-8")
     except OSError as exc:
         raise LenetError(
-            f"cannot write metrics to {path}: {exc.strerror}; pick another --metrics-out"
+            f"cannot write metrics to {path}: {exc.strerror or exc}; pick another --metrics-out"
         ) from None
 
 
