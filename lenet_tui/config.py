@@ -55,8 +55,13 @@ class TrainConfig:
     """Examples per SGD step, 1..65536."""
     device: str = "auto"
     """auto (cuda, then mps, then cpu), cpu, cuda, cuda:N or mps."""
-    seed: int | None = None
-    """Seeds weight init and shuffling; the same seed on CPU gives the same metrics."""
+    seed: int | None = 0
+    """Seeds weight init and shuffling; the same seed on CPU gives the same metrics.
+
+    None picks a random seed (and reports it). The default is fixed because sigmoid LeNet at
+    lr 0.9 ends anywhere between about 0.75 and 0.83 test accuracy depending on the seed: a fixed
+    default gives every student and CI run the same, book-like result.
+    """
     reports_per_epoch: int = 10
     """How often per epoch train metrics are read from the device, 1..1000."""
     model: ModelConfig = field(default_factory=ModelConfig)

@@ -105,6 +105,7 @@ def _bad_magic_dir(tmp_path: Path, tiny_data_dir: Path) -> Path:
         (["--device", "cuda:99"], r"--device: cuda:99 is not available on this machine"),
         (["--kernel-size", "20"], r"--kernel-size: must be an integer in 1..13"),
         (["--channels", "6"], r"argument --channels: expected two integers"),
+        (["--seed", "abc"], r"argument --seed: expected an integer or 'random', got 'abc'"),
         (["--data-dir", "{missing}"], r"does not exist"),
         (["--data-dir", "a" * 300], r"a{300}: (folder does not exist|cannot read the folder)"),
         (["--data-dir", "{bad_magic}"], r"t10k-labels-idx1-ubyte.gz"),
@@ -156,3 +157,23 @@ def test_on_a_terminal_a_live_bar_runs_below_an_intact_header(tiny_data_dir):
     assert "━" in text and "eta" in text  # the live bar
     assert "epoch 2/2: loss" in text
     assert re.search(r"loss \d\.\d{3}, train acc \d\.\d{3}, test acc \d\.\d{3}", text)
+
+
+def test_seed_random_picks_a_seed_and_prints_it_so_the_run_can_be_repeated(tiny_data_dir, tmp_path):
+    metrics = tmp_path / "m.jsonl"
+    args = [
+        "--no-ui",
+        *QUICK,
+        "--epochs",
+        "1",
+        "--data-dir",
+        tiny_data_dir,
+        "--metrics-out",
+        metrics,
+    ]
+    first = lenet_tui(*args, "--seed", "random")  # the last --seed wins over QUICK's
+    assert first.returncode == 0, first.stderr
+    seed = int(re.search(r"seed: (\d+)", first.stdout).group(1))
+    assert json.loads(metrics.read_text().splitlines()[0])["config"]["seed"] == seed
+    again = lenet_tui(*args, "--seed", str(seed))
+    assert again.stdout.splitlines()[-2] == first.stdout.splitlines()[-2]  # same summary line

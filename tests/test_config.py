@@ -11,7 +11,7 @@ from lenet_tui.errors import ConfigError
 def test_defaults_are_d2ls_and_valid():
     config = TrainConfig()
     config.validate()
-    assert (config.lr, config.epochs, config.batch_size) == (0.9, 10, 256)
+    assert (config.lr, config.epochs, config.batch_size, config.seed) == (0.9, 10, 256, 0)
     assert config.model == ModelConfig("sigmoid", "avg", False, (6, 16), 5)
 
 
