@@ -176,7 +176,6 @@ class _RichProgress(_PlainProgress):
             TimeRemainingColumn(),
             console=console,
         )
-        self.task = self.bar.add_task("starting", total=None, metrics="")
 
     def __enter__(self) -> _RichProgress:
         return self  # the bar starts once the run header is printed, so it never overwrites it
@@ -187,7 +186,7 @@ class _RichProgress(_PlainProgress):
     def show(self, event: Event) -> None:
         if isinstance(event, RunStarted):
             self.epochs = event.config["epochs"]
-            self.bar.update(self.task, total=self.epochs, description=f"epoch 1/{self.epochs}")
+            self.task = self.bar.add_task(f"epoch 1/{self.epochs}", total=self.epochs, metrics="")
             self.bar.start()
         elif isinstance(event, TrainProgress):
             self.bar.update(
