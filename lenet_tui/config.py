@@ -32,15 +32,22 @@ class ModelConfig:
 
     def validate(self) -> None:
         """Raise ConfigError naming the first field that is out of range."""
-        _check_choice("activation", self.activation, ACTIVATIONS)
-        _check_choice("pooling", self.pooling, POOLINGS)
+        _raise_first(self.problems())
+
+    def problems(self) -> dict[str, str]:
+        """Each out-of-range field with what is wrong with it; empty when all are valid."""
+        found = {}
+        for name, choices in (("activation", ACTIVATIONS), ("pooling", POOLINGS)):
+            value = getattr(self, name)
+            if value not in choices:
+                found[name] = f"must be one of {', '.join(choices)}, got {value!r}"
         if len(self.channels) != 2 or not all(_is_int_in(c, 1, 512) for c in self.channels):
-            raise ConfigError("channels", f"needs two integers in 1..512, got {self.channels!r}")
+            found["channels"] = f"needs two integers in 1..512, got {self.channels!r}"
         if not _is_int_in(self.kernel_size, 1, MAX_KERNEL_SIZE):
-            raise ConfigError(
-                "kernel_size",
-                f"must be an integer in 1..{MAX_KERNEL_SIZE}, got {self.kernel_size!r}",
+            found["kernel_size"] = (
+                f"must be an integer in 1..{MAX_KERNEL_SIZE}, got {self.kernel_size!r}"
             )
+        return found
 
 
 @dataclass(frozen=True)
@@ -68,28 +75,33 @@ class TrainConfig:
 
     def validate(self) -> None:
         """Raise ConfigError naming the first field that is out of range."""
+        _raise_first(self.problems())
+
+    def problems(self) -> dict[str, str]:
+        """Each out-of-range field (model fields included) with what is wrong with it.
+
+        Empty when the settings are valid; the dashboard's form shows these beside the fields.
+        """
+        found = {}
         if isinstance(self.lr, bool) or not isinstance(self.lr, (int, float)):
-            raise ConfigError("lr", f"must be a number, got {self.lr!r}")
-        if not (math.isfinite(self.lr) and 0 < self.lr <= MAX_LR):
-            raise ConfigError("lr", f"must be a number > 0 and at most {MAX_LR:g}, got {self.lr}")
+            found["lr"] = f"must be a number, got {self.lr!r}"
+        elif not (math.isfinite(self.lr) and 0 < self.lr <= MAX_LR):
+            found["lr"] = f"must be a number > 0 and at most {MAX_LR:g}, got {self.lr}"
         for name, low, high in (("epochs", 1, 1000), ("batch_size", 1, 65536)):
             value = getattr(self, name)
             if not _is_int_in(value, low, high):
-                raise ConfigError(name, f"must be an integer in {low}..{high}, got {value!r}")
-        if self.model.batch_norm and self.batch_size < 2:
-            raise ConfigError("batch_size", "must be at least 2 with batch norm, got 1")
+                found[name] = f"must be an integer in {low}..{high}, got {value!r}"
+        if "batch_size" not in found and self.model.batch_norm and self.batch_size < 2:
+            found["batch_size"] = "must be at least 2 with batch norm, got 1"
         if not _is_int_in(self.reports_per_epoch, 1, 1000):
-            raise ConfigError(
-                "reports_per_epoch",
-                f"must be an integer in 1..1000, got {self.reports_per_epoch!r}",
+            found["reports_per_epoch"] = (
+                f"must be an integer in 1..1000, got {self.reports_per_epoch!r}"
             )
         if self.seed is not None and not _is_int_in(self.seed, 0, 2**63 - 1):
-            raise ConfigError("seed", f"must be an integer in 0..2**63-1, got {self.seed!r}")
+            found["seed"] = f"must be an integer in 0..2**63-1, got {self.seed!r}"
         if not isinstance(self.device, str) or not _DEVICE_PATTERN.match(self.device):
-            raise ConfigError(
-                "device", f"unknown device {self.device!r}; use auto, cpu, cuda, cuda:N or mps"
-            )
-        self.model.validate()
+            found["device"] = f"unknown device {self.device!r}; use auto, cpu, cuda, cuda:N or mps"
+        return found | self.model.problems()
 
     def to_dict(self) -> dict:
         """The settings as JSON-ready plain values."""
@@ -102,6 +114,6 @@ def _is_int_in(value: object, low: int, high: int) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
 
 
-def _check_choice(name: str, value: object, choices: tuple[str, ...]) -> None:
-    if value not in choices:
-        raise ConfigError(name, f"must be one of {', '.join(choices)}, got {value!r}")
+def _raise_first(problems: dict[str, str]) -> None:
+    for name, problem in problems.items():
+        raise ConfigError(name, problem)

@@ -40,3 +40,11 @@ def test_invalid_setting_names_field_and_range(changes, field, words):
     assert caught.value.field == field
     assert words in str(caught.value)
     assert "\n" not in str(caught.value)
+
+
+def test_problems_lists_every_bad_field_for_the_form() -> None:
+    config = TrainConfig(lr=0, epochs=0, model=ModelConfig(kernel_size=99, pooling="min"))
+    problems = config.problems()
+    assert set(problems) == {"lr", "epochs", "kernel_size", "pooling"}
+    assert "1..1000" in problems["epochs"]
+    assert TrainConfig().problems() == {}
