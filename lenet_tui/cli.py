@@ -1,4 +1,4 @@
-"""Command line: parse and validate settings, then hand over to the headless runner.
+"""Command line: parse and validate settings, then open the dashboard or train headless.
 
 Nothing here imports torch, so `lenet-tui --help` and argument errors answer at once.
 """
@@ -112,7 +112,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         config = config_from_args(args)
         if not args.no_ui:
-            raise LenetError("the dashboard is not in this release yet; run lenet-tui --no-ui")
+            from lenet_tui.dashboard import run_dashboard  # imports torch and textual
+
+            return run_dashboard(config, data_dir=args.data_dir, download=args.download)
         from lenet_tui.headless import run_headless  # imports torch: not on the --help path
 
         return run_headless(

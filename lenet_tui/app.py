@@ -1,0 +1,327 @@
+"""The dashboard: a form before a run; live plots, status and activations while it trains.
+
+Training runs in a thread worker that drives the engine (lenet_tui.training) and posts its events
+as messages; everything on screen is updated from those messages on the UI thread.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from textual import on, work
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.widgets import ContentSwitcher, Footer, Header, TabbedContent, TabPane
+from textual.worker import Worker, WorkerState
+
+from lenet_tui.config import TrainConfig
+from lenet_tui.data import FashionMNIST, load_fashion_mnist
+from lenet_tui.devices import available_devices
+from lenet_tui.errors import LenetError
+from lenet_tui.events import (
+    EpochEnd,
+    RunFailed,
+    RunFinished,
+    RunStarted,
+    RunStopped,
+    TrainProgress,
+    summary_lines,
+)
+from lenet_tui.help_screen import HelpScreen
+from lenet_tui.inspection import Inspector
+from lenet_tui.messages import DataFailed, DataLoaded, TrainingEvent, WeightsSnapshot
+from lenet_tui.model import build_lenet, layer_table
+from lenet_tui.training import Trainer
+from lenet_tui.widgets.activation_viewer import ActivationViewer
+from lenet_tui.widgets.config_form import ConfigForm
+from lenet_tui.widgets.layer_table import LayerTable
+from lenet_tui.widgets.metrics_plot import MetricsPlot
+from lenet_tui.widgets.run_status import RunStatus, RunView
+
+Clock = Callable[[], float]
+
+
+class LenetApp(App[None]):
+    """Edit the settings, start a run, watch LeNet learn."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "lenet-tui"
+    SUB_TITLE = "LeNet-5 on Fashion-MNIST"
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
+    BINDINGS = [
+        Binding("ctrl+r", "start", "Start", priority=True),
+        Binding("ctrl+x", "stop", "Stop", priority=True),
+        Binding("ctrl+n", "new_run", "New run", priority=True),
+        Binding("f2", "show_tab('train')", "Train", show=False),
+        Binding("f3", "show_tab('activations')", "Activations", show=False),
+        Binding("f1", "help", "Help"),
+        Binding("ctrl+q", "quit", "Quit", priority=True),
+    ]
+
+    running: reactive[bool] = reactive(False, bindings=True)
+    """A training worker is alive."""
+
+    def __init__(
+        self,
+        config: TrainConfig,
+        *,
+        data_dir: Path | None = None,
+        download: bool = False,
+        data: FashionMNIST | None = None,
+        devices: list[str] | None = None,
+        clock: Clock = time.monotonic,
+    ) -> None:
+        super().__init__()
+        self.initial_config = config
+        self.data = data
+        self._data_dir, self._download = data_dir, download
+        self._devices = devices if devices is not None else available_devices()
+        self._clock = clock
+        self._trainer: Trainer | None = None
+        self._worker: Worker[None] | None = None
+        self._untrained_key: object = None
+        self.view = RunView(state="loading" if data is None else "ready")
+        """What the status panel shows; replaced, never mutated."""
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with TabbedContent(id="tabs"):
+            with TabPane("Train  F2", id="train"), Horizontal(id="train-body"):
+                with ContentSwitcher(initial="form", id="side"):
+                    yield ConfigForm(self.initial_config, self._devices, id="form")
+                    yield RunStatus(id="status")
+                with Vertical(id="main"):
+                    yield MetricsPlot(id="plot")
+                    yield LayerTable(id="layers")
+            with TabPane("Activations  F3", id="activations"):
+                yield ActivationViewer(id="viewer")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(MetricsPlot).reset(self.initial_config.epochs)
+        self.set_interval(1.0, self.tick, name="elapsed")
+        self.query_one("#field-lr").focus()
+        if self.data is None:
+            self.load_data()
+        else:
+            self.post_message(DataLoaded(self.data))
+
+    # -- data ----------------------------------------------------------------------------------
+
+    @work(thread=True, exit_on_error=False, group="data")
+    def load_data(self) -> None:
+        try:
+            data = load_fashion_mnist(self._data_dir, download=self._download)
+        except LenetError as exc:
+            self.post_message(DataFailed(str(exc)))
+        else:
+            self.post_message(DataLoaded(data))
+
+    @on(DataLoaded)
+    def data_ready(self, message: DataLoaded) -> None:
+        self.data = message.data
+        self._set_view(state="ready", data_source=message.data.source)
+        self.show_form_model(self.query_one(ConfigForm).config)
+
+    @on(DataFailed)
+    def data_failed(self, message: DataFailed) -> None:
+        self._set_view(state="failed", message=f"cannot load the data: {message.error}")
+        self.query_one("#side", ContentSwitcher).current = "status"
+        self.notify(message.error, title="No data", severity="error", timeout=30)
+
+    # -- the form ------------------------------------------------------------------------------
+
+    @on(ConfigForm.Changed)
+    def form_changed(self, message: ConfigForm.Changed) -> None:
+        self.show_form_model(message.config)
+        self.refresh_bindings()
+
+    @on(ConfigForm.StartPressed)
+    def form_start(self) -> None:
+        self.action_start()
+
+    def show_form_model(self, config: TrainConfig | None) -> None:
+        """Layer table and (before a run) activations for the model the form describes."""
+        if config is None or self.running:
+            return
+        key = (config.model, config.seed)
+        if key == self._untrained_key:
+            return
+        self._untrained_key = key
+        self.query_one(LayerTable).show_layers(layer_table(build_lenet(config.model)))
+        if self.data is not None:
+            viewer = self.query_one(ActivationViewer)
+            viewer.show_weights(Inspector.untrained(config.model, config.seed, self.data))
+
+    # -- actions -------------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "start":
+            return None if self.running or self.query_one(ConfigForm).config is None else True
+        if action == "stop":
+            return True if self.running else None
+        if action == "new_run":
+            return None if self.running else True
+        return True
+
+    def action_start(self) -> None:
+        config = self.query_one(ConfigForm).config
+        if self.running:
+            return
+        if config is None:
+            self.notify("fix the highlighted fields first", severity="warning")
+            return
+        if self.data is None:
+            self.notify("the data is not loaded yet", severity="warning")
+            return
+        try:
+            self._trainer = Trainer(config, self.data)
+        except LenetError as exc:
+            self.notify(str(exc), title="Cannot start", severity="error")
+            return
+        self.show_run_starting(self._trainer.config)
+        self.running = True
+        self._worker = self.train(self._trainer)
+
+    def show_run_starting(self, config: TrainConfig) -> None:
+        """Clear the plot and switch the side panel from the form to the run's status."""
+        self.query_one(MetricsPlot).reset(config.epochs)
+        self.query_one("#side", ContentSwitcher).current = "status"
+        now = self._clock()
+        self.view = RunView(data_source=self.view.data_source)
+        self._set_view(
+            state="running", epochs=config.epochs, started_at=now, now=now, seed=config.seed
+        )
+
+    def action_stop(self) -> None:
+        if self._trainer is not None and self.running:
+            self._trainer.request_stop()
+            self._set_view(state="stopping", message="stopping after the current batch…")
+
+    def action_new_run(self) -> None:
+        if self.running:
+            self.notify("stop the run first (ctrl+x)", severity="warning")
+            return
+        self.query_one("#side", ContentSwitcher).current = "form"
+        self.action_show_tab("train")
+        self.query_one("#field-lr").focus()
+
+    def action_show_tab(self, tab: str) -> None:
+        self.query_one(TabbedContent).active = tab
+        if tab == "activations":
+            self.query_one(ActivationViewer).focus()
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen())
+
+    async def action_quit(self) -> None:
+        """Stop a run in progress first, so the process ends with the terminal restored."""
+        if self._trainer is not None and self._worker is not None and self.running:
+            self._trainer.request_stop()
+            self._set_view(state="stopping", message="stopping the run, then quitting…")
+            with contextlib.suppress(Exception):  # a failure was already shown in the panel
+                await self._worker.wait()
+        self.exit()
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("Start training", "Train with the form's settings", self.action_start)
+        yield SystemCommand("Stop training", "Stop after the current batch", self.action_stop)
+        yield SystemCommand("New run", "Back to the form with the last values", self.action_new_run)
+        yield SystemCommand(
+            "Show activations",
+            "Pick test images, see conv feature maps",
+            lambda: self.action_show_tab("activations"),
+        )
+        yield SystemCommand("Keys", "Every key of lenet-tui", self.action_help)
+
+    # -- training ------------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="train")
+    def train(self, trainer: Trainer) -> None:
+        """Drive the engine; weights are copied while it is paused between two events."""
+        for event in trainer.run():
+            if isinstance(event, (RunStarted, EpochEnd)) and trainer.model is not None:
+                epoch = event.epoch if isinstance(event, EpochEnd) else 0
+                self.post_message(WeightsSnapshot(Inspector(trainer.model, trainer.data, epoch)))
+            self.post_message(TrainingEvent(event))
+
+    @on(WeightsSnapshot)
+    def show_weights(self, message: WeightsSnapshot) -> None:
+        self.query_one(ActivationViewer).show_weights(message.inspector)
+
+    @on(TrainingEvent)
+    def show_event(self, message: TrainingEvent) -> None:
+        event, now, plot = message.event, self._clock(), self.query_one(MetricsPlot)
+        if isinstance(event, RunStarted):
+            self.query_one(LayerTable).show_layers(event.layers)
+            self._set_view(device=event.device, data_source=event.data_source, now=now)
+        elif isinstance(event, TrainProgress):
+            plot.add_train(event.epoch, event.train_loss, event.train_acc)
+            self._set_view(
+                epoch=event.epoch,
+                train_loss=event.train_loss,
+                train_acc=event.train_acc,
+                examples_per_sec=event.examples_per_sec,
+                now=now,
+            )
+        elif isinstance(event, EpochEnd):
+            plot.add_test(event.epoch, event.test_acc)
+            self._set_view(
+                epoch=float(event.epoch), test_acc=event.test_acc, test_epoch=event.epoch
+            )
+        elif isinstance(event, RunFinished):
+            self._end_run("finished", summary=summary_lines(event), now=now)
+        elif isinstance(event, RunStopped):
+            self._end_run("stopped", message=f"stopped in epoch {event.epoch}, step {event.step}")
+        elif isinstance(event, RunFailed):
+            self._end_run("failed", message=f"training failed: {event.error}")
+            self.notify(event.error, title="Training failed", severity="error", timeout=30)
+
+    @on(Worker.StateChanged)
+    def worker_ended(self, event: Worker.StateChanged) -> None:
+        if event.worker is not self._worker or not event.worker.is_finished:
+            return
+        if event.state == WorkerState.ERROR and self.view.state not in ("failed",):
+            error = f"{type(event.worker.error).__name__}: {event.worker.error}"
+            self._end_run("failed", message=f"training failed: {error}")
+            self.notify(error, title="Training failed", severity="error", timeout=30)
+        self.running = False
+
+    def tick(self) -> None:
+        if self.running:
+            self._set_view(now=self._clock())
+
+    def _end_run(self, state: str, **changes: object) -> None:
+        self._set_view(state=state, **changes)
+        self.notify(f"run {state}; ctrl+n for a new run", timeout=5)
+
+    def _set_view(self, **changes: object) -> None:
+        self.view = self.view.evolve(**changes)
+        self.query_one(RunStatus).view = self.view
+
+
+def create_app(
+    config: TrainConfig | None = None,
+    *,
+    data_dir: Path | None = None,
+    download: bool = False,
+    data: FashionMNIST | None = None,
+    devices: list[str] | None = None,
+    clock: Clock = time.monotonic,
+) -> LenetApp:
+    """The one way to build the dashboard, for the command line and the tests alike."""
+    return LenetApp(
+        config or TrainConfig(),
+        data_dir=data_dir,
+        download=download,
+        data=data,
+        devices=devices,
+        clock=clock,
+    )

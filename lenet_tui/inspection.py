@@ -1,0 +1,138 @@
+"""What the network makes of one test image: its prediction and the conv layers' feature maps.
+
+The dashboard's activation viewer reads this; it works on a frozen CPU copy of the weights, so
+looking at a picture never touches the model a training thread is updating.
+"""
+
+from __future__ import annotations
+
+import copy
+import random
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from lenet_tui.config import ModelConfig
+from lenet_tui.data import FashionMNIST
+from lenet_tui.model import build_lenet, conv_indices
+
+Grid = tuple[tuple[float, ...], ...]
+"""A 2-D map as rows of floats."""
+
+
+@dataclass(frozen=True)
+class Inspection:
+    """One test image through the network."""
+
+    index: int
+    """Position in the test set."""
+    label: int
+    predicted: int
+    top3: tuple[tuple[int, float], ...]
+    """The three likeliest classes with their softmax probabilities, best first."""
+    image: Grid
+    """The input, 28x28, 0 (black) to 1 (white)."""
+    conv1: tuple[Grid, ...]
+    """conv1's feature maps after its activation, one grid per channel (6 x 28x28 in d2l)."""
+    conv2: tuple[Grid, ...]
+    """conv2's feature maps after its activation (16 x 10x10 in d2l)."""
+    epoch: int
+    """Epochs the weights had trained for (0: the initial weights)."""
+
+
+class Inspector:
+    """Looks at test images through a snapshot of a network's weights."""
+
+    def __init__(self, model: nn.Sequential, data: FashionMNIST, epoch: int = 0) -> None:
+        self._model = copy.deepcopy(model).to("cpu", memory_format=torch.contiguous_format).eval()
+        self._images = data.test_images
+        self._labels = data.test_labels
+        self.epoch = epoch
+        """Epochs the snapshot had trained for."""
+        self._predictions: torch.Tensor | None = None
+
+    @classmethod
+    def untrained(cls, config: ModelConfig, seed: int | None, data: FashionMNIST) -> Inspector:
+        """The weights a run with this model and seed starts from (any seed when None)."""
+        if seed is not None:
+            torch.manual_seed(seed)  # as the trainer does before building the model
+        return cls(build_lenet(config), data, epoch=0)
+
+    @property
+    def size(self) -> int:
+        """Number of test images."""
+        return len(self._labels)
+
+    def label(self, index: int) -> int:
+        return int(self._labels[index])
+
+    @torch.no_grad()
+    def inspect(self, index: int) -> Inspection:
+        """Run test image `index` through the snapshot, keeping conv1's and conv2's outputs."""
+        x = self._images[index].float().div(255).view(1, 1, 28, 28)
+        taps = _activation_after(self._model, conv_indices(self._model))
+        maps: list[torch.Tensor] = []
+        for i, layer in enumerate(self._model):
+            x = layer(x)
+            if i in taps:
+                maps.append(x[0])
+        probs = F.softmax(x[0], dim=0)
+        top = torch.topk(probs, 3)
+        return Inspection(
+            index=index,
+            label=self.label(index),
+            predicted=int(top.indices[0]),
+            top3=tuple(zip(top.indices.tolist(), top.values.tolist(), strict=True)),
+            image=_grid(self._images[index].float().div(255)),
+            conv1=tuple(_grid(m) for m in maps[0]),
+            conv2=tuple(_grid(m) for m in maps[1]),
+            epoch=self.epoch,
+        )
+
+    def next_of_class(self, label: int, after: int) -> int | None:
+        """The next test image of class `label` after position `after`, wrapping around.
+
+        None when the test set holds none of that class.
+        """
+        return self._next_where(self._labels == label, after)
+
+    def next_misclassified(self, after: int) -> int | None:
+        """The next test image the snapshot gets wrong after `after`, or None if it errs on none."""
+        return self._next_where(self.predictions() != self._labels.long(), after)
+
+    def random_index(self, rng: random.Random) -> int:
+        return rng.randrange(self.size)
+
+    @torch.no_grad()
+    def predictions(self) -> torch.Tensor:
+        """The snapshot's predicted class for every test image (computed once)."""
+        if self._predictions is None:
+            x = self._images.float().div(255).unsqueeze(1)
+            self._predictions = torch.cat(
+                [self._model(chunk).argmax(dim=1) for chunk in x.split(1024)]
+            )
+        return self._predictions
+
+    def _next_where(self, mask: torch.Tensor, after: int) -> int | None:
+        hits = torch.nonzero(mask).flatten()
+        if not len(hits):
+            return None
+        later = hits[hits > after]
+        return int(later[0] if len(later) else hits[0])
+
+
+def _activation_after(net: nn.Sequential, convs: tuple[int, ...]) -> set[int]:
+    """For each conv, the index of the activation that follows it (after any batch norm)."""
+    taps = set()
+    for conv in convs:
+        i = conv + 1
+        while not isinstance(net[i], (nn.Sigmoid, nn.ReLU)):
+            i += 1
+        taps.add(i)
+    return taps
+
+
+def _grid(values: torch.Tensor) -> Grid:
+    return tuple(tuple(row) for row in values.tolist())

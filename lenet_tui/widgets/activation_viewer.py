@@ -1,0 +1,181 @@
+"""Pick a test image with the keyboard; see the prediction and every conv1 and conv2 feature map."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.reactive import reactive
+from textual.widgets import Static
+from textual.worker import get_current_worker
+
+from lenet_tui.data import CLASS_NAMES
+from lenet_tui.inspection import Inspection, Inspector
+from lenet_tui.widgets.feature_maps import FeatureMaps
+from lenet_tui.widgets.heatmap import GRAYSCALE, Heatmap
+
+Chooser = Callable[[Inspector, int], "int | None"]
+"""Given the inspector and the current index, the next index to show (None: nothing fits)."""
+
+
+class ActivationViewer(Horizontal, can_focus=True):
+    """Shows `inspection`; the app hands it fresh weights with `show_weights`."""
+
+    BINDINGS = [
+        Binding("right,n", "step(1)", "Browse", key_display="← →"),
+        Binding("left,p", "step(-1)", "Previous", show=False),
+        Binding("0", "by_class(0)", "Class", key_display="0-9"),
+        *(Binding(str(c), f"by_class({c})", CLASS_NAMES[c], show=False) for c in range(1, 10)),
+        Binding("r", "random", "Random"),
+        Binding("m", "misclassified", "Mistake"),
+        Binding("pagedown", "scroll_maps(1)", "Scroll", show=False),
+        Binding("pageup", "scroll_maps(-1)", "Scroll", show=False),
+    ]
+
+    inspection: reactive[Inspection | None] = reactive(None)
+
+    @dataclass
+    class Inspected(Message):
+        """A selection was computed off the UI thread."""
+
+        inspection: Inspection
+
+    @dataclass
+    class NothingFound(Message):
+        """The selection asked for does not exist (no such class, no mistakes)."""
+
+        note: str
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._inspector: Inspector | None = None
+        self._rng = random.Random(0)
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="viewer-side"):
+            yield Static("loading the test images…", id="viewer-caption")
+            yield Static(id="viewer-image")
+            yield Static(id="viewer-prediction")
+            yield Static(_class_keys(), id="viewer-keys")
+        with VerticalScroll(id="viewer-maps", can_focus=False):
+            yield Static(id="conv1-title", classes="maps-title")
+            yield FeatureMaps(factor=2, id="conv1-maps")
+            yield Static(id="conv2-title", classes="maps-title")
+            yield FeatureMaps(factor=1, id="conv2-maps")
+
+    def show_weights(self, inspector: Inspector) -> None:
+        """Redraw the current image through new weights (a new epoch, new model options)."""
+        self._inspector = inspector
+        index = self.inspection.index if self.inspection else 0
+        self._select(lambda _, __: index, "")
+
+    def action_step(self, delta: int) -> None:
+        self._select(lambda ins, i: (i + delta) % ins.size, "")
+
+    def action_by_class(self, label: int) -> None:
+        self._select(
+            lambda ins, i: ins.next_of_class(label, i), f"no {CLASS_NAMES[label]} in the test set"
+        )
+
+    def action_random(self) -> None:
+        self._select(lambda ins, _: ins.random_index(self._rng), "")
+
+    def action_misclassified(self) -> None:
+        self._select(
+            lambda ins, i: ins.next_misclassified(i),
+            "these weights classify every test image correctly",
+        )
+
+    def action_scroll_maps(self, pages: int) -> None:
+        maps = self.query_one("#viewer-maps", VerticalScroll)
+        maps.scroll_page_down() if pages > 0 else maps.scroll_page_up()
+
+    def _select(self, choose: Chooser, nothing_note: str) -> None:
+        if self._inspector is None:
+            self.notify("the test images are still loading", severity="warning")
+            return
+        current = self.inspection.index if self.inspection else -1
+        self._inspect(self._inspector, choose, current, nothing_note)
+
+    @work(thread=True, exclusive=True, group="inspect", exit_on_error=False)
+    def _inspect(self, inspector: Inspector, choose: Chooser, current: int, note: str) -> None:
+        index = choose(inspector, current)
+        result = None if index is None else inspector.inspect(index)
+        if get_current_worker().is_cancelled:
+            return  # a newer selection superseded this one
+        self.post_message(self.NothingFound(note) if result is None else self.Inspected(result))
+
+    @on(Inspected)
+    def store_inspection(self, message: Inspected) -> None:
+        self.inspection = message.inspection
+
+    @on(NothingFound)
+    def say_nothing_found(self, message: NothingFound) -> None:
+        self.notify(message.note, severity="warning")
+
+    def watch_inspection(self, inspection: Inspection | None) -> None:
+        if inspection is None:
+            return
+        weights = f"after epoch {inspection.epoch}" if inspection.epoch else "initial (untrained)"
+        self.query_one("#viewer-caption", Static).update(
+            Text.assemble(
+                (f"test image {inspection.index + 1:,}", "bold"),
+                f" of {self._inspector.size if self._inspector else 0:,}\n",
+                ("true class ", "dim"),
+                (CLASS_NAMES[inspection.label], "bold"),
+                ("\nweights ", "dim"),
+                weights,
+            )
+        )
+        self.query_one("#viewer-image", Static).update(
+            Heatmap(inspection.image, GRAYSCALE, stretch=False)
+        )
+        self.query_one("#viewer-prediction", Static).update(_prediction(inspection))
+        c1, c2 = inspection.conv1, inspection.conv2
+        self.query_one("#conv1-title", Static).update(_maps_title("conv1", c1, shown_factor=2))
+        self.query_one("#conv2-title", Static).update(_maps_title("conv2", c2, shown_factor=1))
+        self.query_one("#conv1-maps", FeatureMaps).show(c1)
+        self.query_one("#conv2-maps", FeatureMaps).show(c2)
+
+
+def _prediction(inspection: Inspection) -> Group:
+    right = inspection.predicted == inspection.label
+    verdict = Text.assemble(
+        ("predicted ", "dim"),
+        (CLASS_NAMES[inspection.predicted], "bold green" if right else "bold red"),
+        ("  ✓" if right else "  ✗", "green" if right else "red"),
+    )
+    table = Table.grid(padding=(0, 1))
+    table.add_column(no_wrap=True, width=11)
+    table.add_column(justify="right", width=4)
+    table.add_column()
+    for label, p in inspection.top3:
+        table.add_row(CLASS_NAMES[label], f"{p:.0%}", Text("█" * round(p * 10), style="cyan"))
+    return Group(verdict, table)
+
+
+def _maps_title(name: str, maps: tuple, shown_factor: int) -> Text:
+    h, w = len(maps[0]), len(maps[0][0])
+    shown = f", drawn {w // shown_factor}×{h // shown_factor}" if shown_factor > 1 else ""
+    return Text.assemble(
+        (name, "bold"),
+        f" · {len(maps)} feature maps of {w}×{h}{shown}",
+        ("  dark = low, yellow = high (each map scaled to its own range)", "dim"),
+    )
+
+
+def _class_keys() -> Text:
+    keys = Text("keys: ← → n p, r random, m mistake\n", style="dim")
+    for c, name in enumerate(CLASS_NAMES):
+        keys.append(f"{c}", style="bold")
+        keys.append(f" {name}\n" if c % 2 else f" {name:<12}")
+    return keys

@@ -1,0 +1,124 @@
+"""Where the run is: device, epoch, speed, elapsed and ETA, latest metrics, the book's summary."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.reactive import reactive
+from textual.widgets import ProgressBar, Static
+
+
+@dataclass(frozen=True)
+class RunView:
+    """Everything the status panel shows, as plain values."""
+
+    state: str = "ready"
+    """ready, loading, running, stopping, finished, stopped or failed."""
+    device: str = ""
+    data_source: str = ""
+    epochs: int = 0
+    epoch: float = 0.0
+    examples_per_sec: float | None = None
+    started_at: float | None = None
+    now: float | None = None
+    train_loss: float | None = None
+    train_acc: float | None = None
+    test_acc: float | None = None
+    test_epoch: int = 0
+    summary: tuple[str, ...] = ()
+    message: str = ""
+    seed: int | None = None
+
+    @property
+    def elapsed(self) -> float | None:
+        if self.started_at is None or self.now is None:
+            return None
+        return max(0.0, self.now - self.started_at)
+
+    @property
+    def eta(self) -> float | None:
+        """Seconds left, from the pace so far; None until there is a pace."""
+        elapsed = self.elapsed
+        if elapsed is None or self.epoch <= 0 or self.state != "running":
+            return None
+        return elapsed * (self.epochs - self.epoch) / self.epoch
+
+    def evolve(self, **changes: object) -> RunView:
+        return replace(self, **changes)
+
+
+STATE_STYLES = {
+    "running": "bold green",
+    "stopping": "bold yellow",
+    "finished": "bold cyan",
+    "stopped": "bold yellow",
+    "failed": "bold red",
+}
+
+
+class RunStatus(Vertical):
+    """The status panel; the app assigns `view` and the panel redraws."""
+
+    view: reactive[RunView] = reactive(RunView, always_update=True)
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="status-table")
+        yield ProgressBar(total=1, show_eta=False, id="status-progress")
+        yield Static(id="status-summary")
+
+    def watch_view(self, view: RunView) -> None:
+        self.query_one("#status-table", Static).update(_table(view))
+        bar = self.query_one("#status-progress", ProgressBar)
+        bar.update(total=max(view.epochs, 1), progress=view.epoch)
+        self.query_one("#status-summary", Static).update(_summary(view))
+
+
+def _table(view: RunView) -> Table:
+    table = Table.grid(padding=(0, 1))
+    table.add_column(style="dim", no_wrap=True)
+    table.add_column()
+    table.add_row("state", Text(view.state, style=STATE_STYLES.get(view.state, "")))
+    table.add_row("device", view.device or "–")
+    table.add_row("seed", "–" if view.seed is None else str(view.seed))
+    table.add_row("epoch", f"{_epoch_text(view.epoch)} / {view.epochs}" if view.epochs else "–")
+    table.add_row(
+        "speed", f"{view.examples_per_sec:,.0f} examples/sec" if view.examples_per_sec else "–"
+    )
+    table.add_row("elapsed", f"{_clock(view.elapsed)}   ETA {_clock(view.eta)}")
+    table.add_row("train", _metrics(view.train_loss, view.train_acc))
+    test = (
+        f"acc {view.test_acc:.3f} (epoch {view.test_epoch})" if view.test_acc is not None else "–"
+    )
+    table.add_row("test", test)
+    table.add_row("data", Text(view.data_source or "–", style="dim"))
+    return table
+
+
+def _summary(view: RunView) -> Group:
+    parts = [Text(line, style="bold") for line in view.summary]
+    if view.message:
+        parts.append(Text(view.message, style=STATE_STYLES.get(view.state, "")))
+    return Group(*parts)
+
+
+def _metrics(loss: float | None, acc: float | None) -> str:
+    if loss is None or acc is None:
+        return "–"
+    return f"loss {loss:.3f}, acc {acc:.3f}"
+
+
+def _epoch_text(epoch: float) -> str:
+    return f"{epoch:.0f}" if float(epoch).is_integer() else f"{epoch:.1f}"
+
+
+def _clock(seconds: float | None) -> str:
+    if seconds is None:
+        return "–"
+    minutes, secs = divmod(round(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"

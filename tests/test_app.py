@@ -1,0 +1,271 @@
+"""The dashboard driven with Pilot as a user would: keys in, what the screen holds out."""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+from textual.widgets import Button, ContentSwitcher, Input, Select, Static
+
+from lenet_tui import training
+from lenet_tui.app import LenetApp, create_app
+from lenet_tui.config import TrainConfig
+from lenet_tui.data import FashionMNIST
+from lenet_tui.help_screen import HelpScreen
+from lenet_tui.widgets.activation_viewer import ActivationViewer
+from lenet_tui.widgets.config_form import ConfigForm
+from lenet_tui.widgets.layer_table import LayerTable
+from lenet_tui.widgets.metrics_plot import MetricsPlot
+
+SIZE = (120, 40)
+SHORT = TrainConfig(epochs=2, batch_size=32, device="cpu")
+"""512 tiny training images in batches of 32: 16 steps, so 10 progress points per epoch."""
+LONG = TrainConfig(epochs=1000, batch_size=8, device="cpu")
+"""Runs far longer than any test waits: for stopping and quitting mid-run."""
+
+
+def make_app(data: FashionMNIST, config: TrainConfig = SHORT) -> LenetApp:
+    return create_app(config, data=data, devices=["cpu"])
+
+
+async def wait_until(pilot, condition, attempts: int = 2000) -> None:
+    """Let the app process messages until `condition()` holds (it runs on the app's loop)."""
+    for _ in range(attempts):
+        if condition():
+            return
+        await pilot.pause()
+    raise AssertionError("condition never held")
+
+
+def shown(app: LenetApp, selector: str) -> str:
+    """The words a Static displays, wrapped to its width, with line breaks made spaces."""
+    widget = app.query_one(selector, Static)
+    console = Console(width=widget.size.width, file=io.StringIO(), record=True)
+    console.print(widget.content)
+    return " ".join(console.export_text().split())
+
+
+def field(app: LenetApp, name: str):
+    return app.query_one(f"#field-{name}")
+
+
+async def type_into(pilot, name: str, text: str) -> None:
+    """Focus a form field, select what is there (as focusing does) and type over it."""
+    widget = field(pilot.app, name)
+    widget.focus()
+    await pilot.pause()
+    widget.select_all()
+    await pilot.press(*text)
+
+
+async def test_form_opens_with_command_line_values(tiny_dataset):
+    app = make_app(tiny_dataset, TrainConfig(lr=0.5, epochs=3, seed=None))
+    async with app.run_test(size=SIZE):
+        assert field(app, "lr").value == "0.5"
+        assert field(app, "epochs").value == "3"
+        assert field(app, "seed").value == "random"
+        assert app.focused is field(app, "lr")
+
+
+async def test_invalid_values_are_flagged_and_block_the_start(tiny_dataset):
+    app = make_app(tiny_dataset)
+    async with app.run_test(size=SIZE) as pilot:
+        await type_into(pilot, "lr", "0")
+        await type_into(pilot, "kernel_size", "40")
+        form = app.query_one(ConfigForm)
+        assert set(form.problems) == {"lr", "kernel_size"}
+        assert field(app, "lr").has_class("invalid")
+        assert not field(app, "epochs").has_class("invalid")
+        problems = shown(app, "#form-problems")
+        assert "learning rate: must be a number > 0" in problems
+        assert "kernel size: must be an integer in 1..13, got 40" in problems
+        assert app.query_one("#form-start", Button).disabled
+
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        assert not app.running and app.query_one("#side", ContentSwitcher).current == "form"
+
+        await type_into(pilot, "lr", "0.5")
+        await type_into(pilot, "kernel_size", "3")
+        assert form.problems == {}
+        assert form.config.lr == 0.5 and form.config.model.kernel_size == 3
+        assert not app.query_one("#form-start", Button).disabled
+
+
+async def test_text_in_a_number_field_is_named_in_place(tiny_dataset):
+    app = make_app(tiny_dataset)
+    async with app.run_test(size=SIZE) as pilot:
+        await type_into(pilot, "channels", "6;16")
+        await type_into(pilot, "seed", "abc")
+        problems = app.query_one(ConfigForm).problems
+        assert problems["channels"].startswith("needs two whole numbers like 6,16")
+        assert problems["seed"] == "must be a whole number or 'random', got 'abc'"
+
+
+async def test_model_options_and_preset_update_the_layer_table(tiny_dataset):
+    app = make_app(tiny_dataset)
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.query_one(LayerTable)
+        assert table.row_count == 13  # 12 layers and the total
+        assert str(table.get_row_at(12)[2]) == "61,706"  # the book's parameter count
+
+        field(app, "preset").focus()
+        await pilot.press("enter", "down", "enter")  # open, pick the modern preset
+        await pilot.pause()
+        config = app.query_one(ConfigForm).config
+        assert (config.model.activation, config.model.pooling, config.model.batch_norm) == (
+            "relu",
+            "max",
+            True,
+        )
+        assert config.lr == 0.1
+        names = [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
+        assert names[:4] == ["Conv2d", "BatchNorm2d", "ReLU", "MaxPool2d"]
+
+        await type_into(pilot, "channels", "8,20")
+        assert str(table.get_row_at(0)[1]) == "1 × 8 × 28 × 28"
+        field(app, "activation").focus()
+        await pilot.press("enter", "up", "enter")  # back to sigmoid: no preset matches now
+        await pilot.pause()
+        assert field(app, "preset").value == "custom"
+
+
+async def test_a_short_run_updates_plot_status_table_and_maps(tiny_dataset):
+    app = make_app(tiny_dataset)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+r")
+        await app.workers.wait_for_complete()
+        await wait_until(pilot, lambda: app.view.state == "finished")
+
+        plot = app.query_one(MetricsPlot)
+        assert len(plot._test[0]) == 2  # test acc once per epoch
+        assert len(plot._train[0]) >= 2 * 5  # at least five train points per epoch
+        view = app.view
+        assert (view.epoch, view.epochs, view.device) == (2.0, 2, "cpu")
+        assert view.examples_per_sec > 0 and view.test_acc is not None
+        assert re.fullmatch(
+            r"loss \d\.\d{3}, train acc \d\.\d{3}, test acc \d\.\d{3}", view.summary[0]
+        )
+        assert re.fullmatch(r"\d+\.\d examples/sec on cpu", view.summary[1])
+        assert view.summary[0] in shown(app, "#status-summary")
+        await wait_until(pilot, lambda: app.query_one(ActivationViewer).inspection is not None)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.query_one(ActivationViewer).inspection.epoch == 2  # the trained weights
+        assert app.check_action("start", ()) is True and app.check_action("stop", ()) is None
+
+
+async def test_picking_a_coat_then_a_pullover_changes_the_heatmaps(tiny_dataset):
+    app = make_app(tiny_dataset)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f3")
+        viewer = app.query_one(ActivationViewer)
+        assert app.focused is viewer
+
+        async def pick(key: str):
+            await pilot.press(key)
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            return viewer.inspection
+
+        coat = await pick("4")
+        assert coat.label == 4 and len(coat.conv1) == 6 and len(coat.conv2) == 16
+        assert (len(coat.conv1[0]), len(coat.conv2[0][0])) == (28, 10)
+        pullover = await pick("2")
+        assert pullover.label == 2
+        assert pullover.conv1 != coat.conv1 and pullover.conv2 != coat.conv2
+        next_pullover = await pick("2")
+        assert next_pullover.label == 2 and next_pullover.index > pullover.index
+        following = await pick("right")
+        assert following.index == next_pullover.index + 1
+        assert sum(p for _, p in following.top3) <= 1.0 + 1e-6
+
+        wrong = await pick("m")  # the untrained network gets most images wrong
+        assert wrong.predicted != wrong.label
+
+
+async def test_stop_during_a_run(tiny_dataset):
+    app = make_app(tiny_dataset, LONG)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: app.view.train_loss is not None)
+        assert app.running and app.check_action("start", ()) is None
+        await pilot.press("ctrl+x")
+        await app.workers.wait_for_complete()
+        await wait_until(pilot, lambda: not app.running)
+        assert app.view.state == "stopped"
+        assert re.fullmatch(r"stopped in epoch \d+, step \d+", app.view.message)
+        assert app.view.epoch < 10  # of 1000: it stopped promptly, not at the end
+
+        await pilot.press("ctrl+n")  # a new run starts from the form, last values kept
+        assert app.query_one("#side", ContentSwitcher).current == "form"
+        assert field(app, "epochs").value == "1000"
+        assert app.focused is field(app, "lr")
+
+
+async def test_quit_during_a_run_stops_the_worker_first(tiny_dataset):
+    app = make_app(tiny_dataset, LONG)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: app.view.train_loss is not None)
+        worker = app._worker
+        await pilot.press("ctrl+q")
+    assert worker.is_finished
+    assert app._trainer._stop.is_set()
+
+
+async def test_a_failing_run_is_shown_not_a_dead_screen(tiny_dataset, monkeypatch):
+    def broken_step(*args, **kwargs):
+        raise RuntimeError("out of memory (simulated)")
+
+    monkeypatch.setattr(training, "_train_step", broken_step)
+    app = make_app(tiny_dataset)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+r")
+        await app.workers.wait_for_complete()
+        await wait_until(pilot, lambda: app.view.state == "failed")
+        assert app.view.message == "training failed: RuntimeError: out of memory (simulated)"
+        assert "out of memory" in shown(app, "#status-summary")
+        assert not app.running
+        await pilot.press("ctrl+n")
+        assert app.query_one("#side", ContentSwitcher).current == "form"
+
+
+async def test_missing_data_is_reported_and_runs_are_refused(tmp_path: Path):
+    app = create_app(SHORT, data_dir=tmp_path, devices=["cpu"])
+    async with app.run_test(size=SIZE) as pilot:
+        await app.workers.wait_for_complete()
+        await wait_until(pilot, lambda: app.view.state == "failed")
+        assert "no Fashion-MNIST IDX files found" in app.view.message
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        assert not app.running
+
+
+async def test_help_screen_lists_the_keys(tiny_dataset):
+    app = make_app(tiny_dataset)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f1")
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape")
+        assert not isinstance(app.screen, HelpScreen)
+
+
+@pytest.mark.parametrize("device", ["cpu"])
+async def test_device_choices_are_only_those_present(tiny_dataset, device):
+    app = create_app(SHORT, data=tiny_dataset, devices=[device])
+    async with app.run_test(size=SIZE):
+        select = app.query_one("#field-device", Select)
+        assert [v for _, v in select._options] == ["auto", "cpu"]
+
+
+async def test_typing_keeps_focus_in_inputs(tiny_dataset):
+    """Letters bound in the viewer never leak out of a form field."""
+    app = make_app(tiny_dataset)
+    async with app.run_test(size=SIZE) as pilot:
+        await type_into(pilot, "seed", "random")
+        assert app.query_one("#field-seed", Input).value == "random"
+        assert app.query_one(ConfigForm).config.seed is None

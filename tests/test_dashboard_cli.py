@@ -1,0 +1,89 @@
+"""`lenet-tui` opens the dashboard on a real terminal, and leaves that terminal clean."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import pty
+import select
+import struct
+import subprocess
+import sys
+import termios
+import time
+from pathlib import Path
+
+from test_cli import REPO, lenet_tui
+
+LEAVE_ALT_SCREEN = b"\x1b[?1049l"
+
+
+class Terminal:
+    """A pseudo-terminal of a given size running `python -m lenet_tui <args>`."""
+
+    def __init__(self, *args: str | Path, size: tuple[int, int] = (80, 24)) -> None:
+        self.fd, child = pty.openpty()
+        cols, rows = size
+        fcntl.ioctl(child, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "lenet_tui", *map(str, args)],
+            stdin=child, stdout=child, stderr=child, cwd=REPO, start_new_session=True,
+            env={**os.environ, "TERM": "xterm-256color"},
+        )  # fmt: skip
+        os.close(child)
+        self.output = b""
+
+    def read_until(self, needle: bytes, timeout: float = 120) -> None:
+        """Collect output until `needle` has appeared; the timeout only guards against a hang."""
+        deadline = time.monotonic() + timeout
+        while needle not in self.output:
+            left = deadline - time.monotonic()
+            assert left > 0 and select.select([self.fd], [], [], left)[0], f"no {needle!r} seen"
+            try:
+                chunk = os.read(self.fd, 65536)
+            except OSError:  # EIO: the program exited
+                chunk = b""
+            assert chunk, f"exited before showing {needle!r}"
+            self.output += chunk
+
+    def type(self, keys: bytes) -> None:
+        os.write(self.fd, keys)
+
+    def finish(self) -> int:
+        while select.select([self.fd], [], [], 60)[0]:
+            try:
+                chunk = os.read(self.fd, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            self.output += chunk
+        os.close(self.fd)
+        return self.proc.wait(timeout=60)
+
+
+def test_dashboard_opens_trains_and_quits_mid_run_with_the_terminal_restored(tiny_data_dir):
+    term = Terminal("--data-dir", tiny_data_dir, "--epochs", "1000", "--batch-size", "8")
+    term.read_until(b"Start")
+    term.type(b"\x12")  # ctrl+r
+    term.read_until(b"running")
+    term.read_until(b"examples/sec")  # progress arrived from the worker
+    term.type(b"\x11")  # ctrl+q during the run
+    assert term.finish() == 0
+    assert term.output.rstrip().endswith(LEAVE_ALT_SCREEN) or LEAVE_ALT_SCREEN in term.output[-200:]
+
+
+def test_dashboard_refuses_an_absent_device_in_one_line_before_drawing():
+    result = lenet_tui("--device", "cuda:7")
+    assert result.returncode == 2
+    assert result.stderr == (
+        "lenet-tui: --device: cuda:7 is not available on this machine; available: cpu\n"
+    )
+    assert result.stdout == ""
+
+
+def test_dashboard_refuses_a_data_dir_without_the_files(tmp_path):
+    result = lenet_tui("--data-dir", tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"lenet-tui: {tmp_path}: no Fashion-MNIST IDX files found")
+    assert result.stderr.count("\n") == 1
