@@ -15,9 +15,10 @@ from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.events import Resize
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import ContentSwitcher, Footer, Header, TabbedContent, TabPane
+from textual.widgets import ContentSwitcher, Footer, Header, Static, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
 from lenet_tui.config import TrainConfig
@@ -41,10 +42,12 @@ from lenet_tui.training import Trainer
 from lenet_tui.widgets.activation_viewer import ActivationViewer
 from lenet_tui.widgets.config_form import ConfigForm
 from lenet_tui.widgets.layer_table import LayerTable
-from lenet_tui.widgets.metrics_plot import MetricsPlot
+from lenet_tui.widgets.metrics_plot import MetricsPlot, legend
 from lenet_tui.widgets.run_status import RunStatus, RunView
 
 Clock = Callable[[], float]
+NARROW = 100
+"""Terminals narrower than this get the compact layout (80x24 must stay readable)."""
 
 
 class LenetApp(App[None]):
@@ -53,7 +56,7 @@ class LenetApp(App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "lenet-tui"
     SUB_TITLE = "LeNet-5 on Fashion-MNIST"
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (NARROW, "-wide")]
     BINDINGS = [
         Binding("ctrl+r", "start", "Start", priority=True),
         Binding("ctrl+x", "stop", "Stop", priority=True),
@@ -97,6 +100,7 @@ class LenetApp(App[None]):
                     yield ConfigForm(self.initial_config, self._devices, id="form")
                     yield RunStatus(id="status")
                 with Vertical(id="main"):
+                    yield Static(legend(), id="legend")
                     yield MetricsPlot(id="plot")
                     yield LayerTable(id="layers")
             with TabPane("Activations  F3", id="activations"):
@@ -111,6 +115,9 @@ class LenetApp(App[None]):
             self.load_data()
         else:
             self.post_message(DataLoaded(self.data))
+
+    def on_resize(self, event: Resize) -> None:
+        self.query_one(Footer).compact = event.size.width < NARROW
 
     # -- data ----------------------------------------------------------------------------------
 

@@ -21,7 +21,7 @@ from textual.worker import get_current_worker
 from lenet_tui.data import CLASS_NAMES
 from lenet_tui.inspection import Inspection, Inspector
 from lenet_tui.widgets.feature_maps import FeatureMaps
-from lenet_tui.widgets.heatmap import GRAYSCALE, Heatmap
+from lenet_tui.widgets.heatmap import GRAYSCALE, Heatmap, downsample
 
 Chooser = Callable[[Inspector, int], "int | None"]
 """Given the inspector and the current index, the next index to show (None: nothing fits)."""
@@ -64,6 +64,7 @@ class ActivationViewer(Horizontal, can_focus=True):
         with Vertical(id="viewer-side"):
             yield Static("loading the test images…", id="viewer-caption")
             yield Static(id="viewer-image")
+            yield Static(id="viewer-image-small")
             yield Static(id="viewer-prediction")
             yield Static(_class_keys(), id="viewer-keys")
         with VerticalScroll(id="viewer-maps", can_focus=False):
@@ -136,9 +137,10 @@ class ActivationViewer(Horizontal, can_focus=True):
                 weights,
             )
         )
-        self.query_one("#viewer-image", Static).update(
-            Heatmap(inspection.image, GRAYSCALE, stretch=False)
-        )
+        image = inspection.image
+        self.query_one("#viewer-image", Static).update(Heatmap(image, GRAYSCALE, stretch=False))
+        small = Heatmap(downsample(image, 2), GRAYSCALE, stretch=False)
+        self.query_one("#viewer-image-small", Static).update(small)
         self.query_one("#viewer-prediction", Static).update(_prediction(inspection))
         c1, c2 = inspection.conv1, inspection.conv2
         self.query_one("#conv1-title", Static).update(_maps_title("conv1", c1, shown_factor=2))

@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.containers import Grid, Vertical
 from textual.message import Message
 from textual.widget import Widget
-from textual.widgets import Button, Checkbox, Input, Label, Select, Static
+from textual.widgets import Button, Input, Label, Select, Static, Switch
 
 from lenet_tui.config import ACTIVATIONS, POOLINGS, ModelConfig, TrainConfig
 
@@ -92,7 +92,7 @@ class ConfigForm(Vertical):
             yield from _row("seed", Input("random" if c.seed is None else str(c.seed)))
             yield from _row("activation", _choices(ACTIVATIONS, c.model.activation))
             yield from _row("pooling", _choices(POOLINGS, c.model.pooling))
-            yield from _row("batch_norm", Checkbox("on", c.model.batch_norm))
+            yield from _row("batch_norm", Switch(c.model.batch_norm))
             yield from _row("channels", Input(",".join(map(str, c.model.channels))))
             yield from _row("kernel_size", Input(str(c.model.kernel_size), type="integer"))
         yield Static(id="form-problems")
@@ -105,7 +105,7 @@ class ConfigForm(Vertical):
 
     def set_config(self, config: TrainConfig) -> None:
         """Fill every field from `config` (for a new run with the last values)."""
-        with self.prevent(Input.Changed, Select.Changed, Checkbox.Changed):
+        with self.prevent(Input.Changed, Select.Changed, Switch.Changed):
             self._field("lr", Input).value = repr(config.lr)
             self._field("epochs", Input).value = str(config.epochs)
             self._field("batch_size", Input).value = str(config.batch_size)
@@ -120,14 +120,14 @@ class ConfigForm(Vertical):
         preset = PRESETS.get(str(event.value))
         if preset is None or event.value == self._matching_preset():
             return  # "custom", or set by the form itself to name the options already there
-        with self.prevent(Input.Changed, Select.Changed, Checkbox.Changed):
+        with self.prevent(Input.Changed, Select.Changed, Switch.Changed):
             self._field("lr", Input).value = repr(preset.lr)
             self._set_model(preset.model)
         self._revalidate()
 
     @on(Input.Changed)
     @on(Select.Changed)
-    @on(Checkbox.Changed)
+    @on(Switch.Changed)
     def field_edited(self, event: Message) -> None:
         if getattr(event, "control", None) is self._field("preset", Select):
             return
@@ -177,7 +177,7 @@ class ConfigForm(Vertical):
         model = ModelConfig(
             activation=str(self._field("activation", Select).value),
             pooling=str(self._field("pooling", Select).value),
-            batch_norm=self._field("batch_norm", Checkbox).value,
+            batch_norm=self._field("batch_norm", Switch).value,
             **{k: values.get(k, getattr(defaults.model, k)) for k in model_keys},
         )
         config = TrainConfig(
@@ -194,14 +194,14 @@ class ConfigForm(Vertical):
     def _set_model(self, model: ModelConfig) -> None:
         self._field("activation", Select).value = model.activation
         self._field("pooling", Select).value = model.pooling
-        self._field("batch_norm", Checkbox).value = model.batch_norm
+        self._field("batch_norm", Switch).value = model.batch_norm
         self._field("channels", Input).value = ",".join(map(str, model.channels))
         self._field("kernel_size", Input).value = str(model.kernel_size)
 
     def _matching_preset(self) -> str:
         activation = self._field("activation", Select).value
         pooling = self._field("pooling", Select).value
-        batch_norm = self._field("batch_norm", Checkbox).value
+        batch_norm = self._field("batch_norm", Switch).value
         for key, preset in PRESETS.items():
             m = preset.model
             if (m.activation, m.pooling, m.batch_norm) == (activation, pooling, batch_norm):

@@ -4,9 +4,25 @@ from __future__ import annotations
 
 import math
 
+from rich.text import Text
 from textual_plotext import PlotextPlot
 
-SERIES_COLOURS = {"train loss": "blue+", "train acc": "magenta+", "test acc": "green+"}
+SERIES_COLOURS = {
+    "train loss": (96, 165, 250),
+    "train acc": (244, 114, 182),
+    "test acc": (74, 222, 128),
+}
+"""RGB per series, shared by the plot and its legend."""
+
+
+def legend() -> Text:
+    """The series key, drawn above the plot so it never covers a curve."""
+    text = Text()
+    for name, (r, g, b) in SERIES_COLOURS.items():
+        mark = "• " if name == "test acc" else "━ "
+        text.append(mark, style=f"bold rgb({r},{g},{b})")
+        text.append(f"{name}   ")
+    return text.rstrip() or text
 
 
 class MetricsPlot(PlotextPlot):
@@ -48,15 +64,14 @@ class MetricsPlot(PlotextPlot):
         plt.xticks(_epoch_ticks(self._epochs))
         epochs, loss, acc = self._train
         if epochs:
-            plt.plot(epochs, loss, label="train loss", color=SERIES_COLOURS["train loss"])
-            plt.plot(epochs, acc, label="train acc", color=SERIES_COLOURS["train acc"])
+            plt.plot(epochs, loss, color=SERIES_COLOURS["train loss"])
+            plt.plot(epochs, acc, color=SERIES_COLOURS["train acc"])
         if self._test[0]:
-            plt.plot(*self._test, label="test acc", color=SERIES_COLOURS["test acc"], marker="dot")
-        if not epochs:
-            plt.ylim(0, 1)
-            plt.text("waiting for the first points", x=self._epochs / 2, y=0.5, alignment="center")
-        else:
-            plt.ylim(0, max(1.0, *loss) * 1.2)  # headroom keeps the legend off the curves
+            plt.plot(*self._test, color=SERIES_COLOURS["test acc"], marker="dot")
+        if not epochs:  # an invisible point keeps the axes and their ticks on an empty plot
+            plt.scatter([0], [0], marker=" ")
+        plt.title("" if epochs else "no points yet: ctrl+r starts a run")
+        plt.ylim(0, max(1.0, *loss) * 1.05 if epochs else 1.0)
         self.refresh()
 
 

@@ -1,0 +1,92 @@
+"""Screens as the user sees them, compared with approved SVGs (pytest --snapshot-update)."""
+
+from __future__ import annotations
+
+import pytest
+from textual.widgets import Input
+
+from lenet_tui.app import LenetApp, create_app
+from lenet_tui.config import TrainConfig
+from lenet_tui.events import EpochEnd, RunStarted, TrainProgress
+from lenet_tui.messages import TrainingEvent
+from lenet_tui.model import build_lenet, count_parameters, layer_table
+
+SIZES = [(120, 40), (80, 24)]
+CONFIG = TrainConfig(lr=0.5, epochs=3, device="cpu")
+
+
+class FakeClock:
+    """Seconds that move only when the test says so, so elapsed and ETA are fixed."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def make_app(tiny_dataset, clock: FakeClock | None = None) -> LenetApp:
+    return create_app(CONFIG, data=tiny_dataset, devices=["cpu"], clock=clock or FakeClock())
+
+
+async def settle(pilot) -> None:
+    for widget in pilot.app.query(Input):
+        widget.cursor_blink = False
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def mid_run_events() -> list:
+    """What the engine reports one and a half epochs into a 3-epoch run, d2l-like figures."""
+    net = build_lenet()
+    events = [
+        RunStarted(
+            config=CONFIG.to_dict(),
+            device="cpu",
+            layers=layer_table(net),
+            parameters=count_parameters(net),
+            train_examples=60000,
+            test_examples=10000,
+            data_source="bundled Fashion-MNIST (re-split 60,000/10,000; not the official test set)",
+        )
+    ]
+    for i in range(1, 16):
+        epoch = i / 10
+        loss = 2.31 - 1.2 * min(epoch, 1.0) - 0.25 * max(epoch - 1, 0)
+        acc = 0.1 + 0.55 * min(epoch, 1.0) + 0.1 * max(epoch - 1, 0)
+        events.append(TrainProgress(epoch, i * 23, loss, acc, 18000.0 + 10 * i))
+        if i == 10:
+            events.append(EpochEnd(1, 1.11, 0.65, 0.95, 0.68, 4.1, 17950.0))
+    return events
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_form(snap_compare, tiny_dataset, size):
+    assert snap_compare(make_app(tiny_dataset), terminal_size=size, run_before=settle)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_dashboard_mid_run(snap_compare, tiny_dataset, size):
+    clock = FakeClock()
+    app = make_app(tiny_dataset, clock)
+
+    async def run_half_way(pilot) -> None:
+        await settle(pilot)
+        app.show_run_starting(CONFIG)
+        app.running = True  # as if a worker were training; the events below are what it sends
+        clock.now += 9.0
+        for event in mid_run_events():
+            app.post_message(TrainingEvent(event))
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=size, run_before=run_half_way)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_activation_viewer_on_a_coat(snap_compare, tiny_dataset, size):
+    async def pick_a_coat(pilot) -> None:
+        await settle(pilot)
+        await pilot.press("f3", "4")
+        await settle(pilot)
+
+    assert snap_compare(make_app(tiny_dataset), terminal_size=size, run_before=pick_a_coat)
