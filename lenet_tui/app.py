@@ -89,6 +89,7 @@ class LenetApp(App[None]):
         self._trainer: Trainer | None = None
         self._worker: Worker[None] | None = None
         self._untrained_key: object = None
+        self._start_when_loaded = False
         self.view = RunView(state="loading" if data is None else "ready")
         """What the status panel shows; replaced, never mutated."""
 
@@ -134,11 +135,15 @@ class LenetApp(App[None]):
     def data_ready(self, message: DataLoaded) -> None:
         self.data = message.data
         self._set_view(state="ready", data_source=message.data.source)
+        self.query_one(ConfigForm).show_data_source(message.data.source)
         self.show_form_model(self.query_one(ConfigForm).config)
+        if self._start_when_loaded:
+            self.action_start()
 
     @on(DataFailed)
     def data_failed(self, message: DataFailed) -> None:
         self._set_view(state="failed", message=f"cannot load the data: {message.error}")
+        self.query_one(ConfigForm).show_data_source(f"cannot load it: {message.error}")
         self.query_one("#side", ContentSwitcher).current = "status"
         self.notify(message.error, title="No data", severity="error", timeout=30)
 
@@ -185,7 +190,11 @@ class LenetApp(App[None]):
             self.notify("fix the highlighted fields first", severity="warning")
             return
         if self.data is None:
-            self.notify("the data is not loaded yet", severity="warning")
+            if self.view.state == "loading":
+                self._start_when_loaded = True
+                self.notify("loading the data; the run starts as soon as it is in memory")
+            else:
+                self.notify("there is no data to train on; see the status panel", severity="error")
             return
         try:
             self._trainer = Trainer(config, self.data)

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import io
 import re
+import threading
+import time
 from pathlib import Path
 
 import pytest
 from rich.console import Console
 from textual.widgets import Button, ContentSwitcher, Input, Select, Static
 
+from lenet_tui import app as app_module
 from lenet_tui import training
 from lenet_tui.app import LenetApp, create_app
 from lenet_tui.config import TrainConfig
@@ -31,13 +34,12 @@ def make_app(data: FashionMNIST, config: TrainConfig = SHORT) -> LenetApp:
     return create_app(config, data=data, devices=["cpu"])
 
 
-async def wait_until(pilot, condition, attempts: int = 2000) -> None:
-    """Let the app process messages until `condition()` holds (it runs on the app's loop)."""
-    for _ in range(attempts):
-        if condition():
-            return
+async def wait_until(pilot, condition, timeout: float = 120) -> None:
+    """Let the app process messages until `condition()` holds; the timeout only guards a hang."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition never held"
         await pilot.pause()
-    raise AssertionError("condition never held")
 
 
 def shown(app: LenetApp, selector: str) -> str:
@@ -269,3 +271,27 @@ async def test_typing_keeps_focus_in_inputs(tiny_dataset):
         await type_into(pilot, "seed", "random")
         assert app.query_one("#field-seed", Input).value == "random"
         assert app.query_one(ConfigForm).config.seed is None
+
+
+async def test_the_command_palette_offers_the_run_actions(tiny_dataset):
+    app = make_app(tiny_dataset)
+    async with app.run_test(size=SIZE):
+        titles = [command.title for command in app.get_system_commands(app.screen)]
+        assert {"Start training", "Stop training", "New run", "Show activations"} <= set(titles)
+
+
+async def test_start_before_the_data_is_loaded_starts_once_it_is(tiny_dataset, monkeypatch):
+    release = threading.Event()
+
+    def slow_load(data_dir, download):  # holds the loader until the key has been pressed
+        release.wait(timeout=60)
+        return tiny_dataset
+
+    monkeypatch.setattr(app_module, "load_fashion_mnist", slow_load)
+    app = create_app(SHORT, devices=["cpu"])
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+r")
+        assert app.data is None and not app.running
+        release.set()
+        await wait_until(pilot, lambda: app.view.state == "finished")
+        assert app.view.summary

@@ -123,7 +123,7 @@ def test_an_absent_device_is_refused_before_training(tiny_dataset):
 
 def test_engine_imports_no_user_interface():
     code = (
-        "import sys, lenet_tui.training, lenet_tui.headless; "
+        "import sys, lenet_tui.training, lenet_tui.headless, lenet_tui.inspection; "
         "ui = ('textual', 'textual_plotext', 'plotext'); "
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ui))"
     )

@@ -97,11 +97,16 @@ class ConfigForm(Vertical):
             yield from _row("kernel_size", Input(str(c.model.kernel_size), type="integer"))
         yield Static(id="form-problems")
         yield Button("Start  ctrl+r", id="form-start", variant="success")
+        yield Static("data: loading…", id="form-data")
 
     def on_mount(self) -> None:
         with self.prevent(Select.Changed):
             self._field("preset", Select).value = self._matching_preset()
         self._revalidate()
+
+    def show_data_source(self, source: str) -> None:
+        """Say which data a run will train on (or why there is none)."""
+        self.query_one("#form-data", Static).update(f"data: {source}")
 
     def set_config(self, config: TrainConfig) -> None:
         """Fill every field from `config` (for a new run with the last values)."""

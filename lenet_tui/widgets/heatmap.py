@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from functools import cache
+from functools import cache, cached_property
 
 from rich.color import Color
 from rich.console import Console, ConsoleOptions
@@ -75,8 +75,15 @@ class Heatmap:
     def height(self) -> int:
         return (len(self.grid) + 1) // 2
 
+    @cached_property
+    def _lines(self) -> list[list[Segment]]:
+        return self._build_lines()
+
     def lines(self) -> list[list[Segment]]:
-        """One list of segments per terminal line."""
+        """One list of segments per terminal line (built once; a heatmap never changes)."""
+        return self._lines
+
+    def _build_lines(self) -> list[list[Segment]]:
         lines = []
         for r in range(0, len(self.grid), 2):
             top = self.grid[r]
