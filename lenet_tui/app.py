@@ -152,6 +152,9 @@ class LenetApp(App[None]):
     @on(ConfigForm.Changed)
     def form_changed(self, message: ConfigForm.Changed) -> None:
         self.show_form_model(message.config)
+        plot = self.query_one(MetricsPlot)
+        if message.config and not self.running and plot.points == 0:
+            plot.reset(message.config.epochs)  # an empty plot's axis follows the epochs field
         self.refresh_bindings()
 
     @on(ConfigForm.StartPressed)

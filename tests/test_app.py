@@ -295,3 +295,10 @@ async def test_start_before_the_data_is_loaded_starts_once_it_is(tiny_dataset, m
         release.set()
         await wait_until(pilot, lambda: app.view.state == "finished")
         assert app.view.summary
+
+
+async def test_an_empty_plot_follows_the_epochs_field(tiny_dataset):
+    app = make_app(tiny_dataset)
+    async with app.run_test(size=SIZE) as pilot:
+        await type_into(pilot, "epochs", "7")
+        assert app.query_one(MetricsPlot)._epochs == 7
