@@ -128,6 +128,8 @@ class LenetApp(App[None]):
             data = load_fashion_mnist(self._data_dir, download=self._download)
         except LenetError as exc:
             self.post_message(DataFailed(str(exc)))
+        except Exception as exc:  # a bug or the machine (memory): still never a silent hang
+            self.post_message(DataFailed(f"{type(exc).__name__}: {exc}"))
         else:
             self.post_message(DataLoaded(data))
 
@@ -135,6 +137,7 @@ class LenetApp(App[None]):
     def data_ready(self, message: DataLoaded) -> None:
         self.data = message.data
         self._set_view(state="ready", data_source=message.data.source)
+        self._untrained_key = None  # the form's model was seen before there were images to show
         self.query_one(ConfigForm).show_data_source(message.data.source)
         self.show_form_model(self.query_one(ConfigForm).config)
         if self._start_when_loaded:
@@ -212,6 +215,10 @@ class LenetApp(App[None]):
         """Clear the plot and switch the side panel from the form to the run's status."""
         self.query_one(MetricsPlot).reset(config.epochs)
         self.query_one("#side", ContentSwitcher).current = "status"
+        form = self.query_one(ConfigForm)
+        form.disabled = True  # hidden during the run: keys must not edit it unseen
+        if self.focused is None or form in self.focused.ancestors_with_self:
+            self.query_one(LayerTable).focus()
         now = self._clock()
         self.view = RunView(data_source=self.view.data_source)
         self._set_view(
@@ -312,6 +319,7 @@ class LenetApp(App[None]):
             self._end_run("failed", message=f"training failed: {error}")
             self.notify(error, title="Training failed", severity="error", timeout=30)
         self.running = False
+        self.query_one(ConfigForm).disabled = False
 
     def tick(self) -> None:
         if self.running:

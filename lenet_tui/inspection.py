@@ -40,6 +40,8 @@ class Inspection:
     """conv2's feature maps after its activation (16 x 10x10 in d2l)."""
     epoch: int
     """Epochs the weights had trained for (0: the initial weights)."""
+    finite: bool = True
+    """False when the weights gave NaN or inf (a diverged run); those values are drawn as 0."""
 
 
 class Inspector:
@@ -78,7 +80,10 @@ class Inspector:
             x = layer(x)
             if i in taps:
                 maps.append(x[0])
-        probs = F.softmax(x[0], dim=0)
+        finite = bool(torch.isfinite(x).all()) and all(bool(torch.isfinite(m).all()) for m in maps)
+        # A diverged network yields NaN or inf; draw zeros rather than fail, and say so.
+        probs = torch.nan_to_num(F.softmax(x[0], dim=0), nan=0.0)
+        maps = [torch.nan_to_num(m, nan=0.0, posinf=0.0, neginf=0.0) for m in maps]
         top = torch.topk(probs, 3)
         return Inspection(
             index=index,
@@ -89,6 +94,7 @@ class Inspector:
             conv1=tuple(_grid(m) for m in maps[0]),
             conv2=tuple(_grid(m) for m in maps[1]),
             epoch=self.epoch,
+            finite=finite,
         )
 
     def next_of_class(self, label: int, after: int) -> int | None:

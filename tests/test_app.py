@@ -8,16 +8,18 @@ import threading
 import time
 from pathlib import Path
 
-import pytest
+import torch
 from rich.console import Console
-from textual.widgets import Button, ContentSwitcher, Input, Select, Static
+from textual.widgets import Button, ContentSwitcher, Select, Static
 
 from lenet_tui import app as app_module
 from lenet_tui import training
 from lenet_tui.app import LenetApp, create_app
-from lenet_tui.config import TrainConfig
+from lenet_tui.config import ModelConfig, TrainConfig
 from lenet_tui.data import FashionMNIST
 from lenet_tui.help_screen import HelpScreen
+from lenet_tui.inspection import Inspector
+from lenet_tui.model import build_lenet
 from lenet_tui.widgets.activation_viewer import ActivationViewer
 from lenet_tui.widgets.config_form import ConfigForm
 from lenet_tui.widgets.layer_table import LayerTable
@@ -195,6 +197,7 @@ async def test_stop_during_a_run(tiny_dataset):
         await pilot.press("ctrl+r")
         await wait_until(pilot, lambda: app.view.train_loss is not None)
         assert app.running and app.check_action("start", ()) is None
+        assert app.query_one(ConfigForm).disabled  # hidden, so keys cannot edit it unseen
         await pilot.press("ctrl+x")
         await app.workers.wait_for_complete()
         await wait_until(pilot, lambda: not app.running)
@@ -256,21 +259,62 @@ async def test_help_screen_lists_the_keys(tiny_dataset):
         assert not isinstance(app.screen, HelpScreen)
 
 
-@pytest.mark.parametrize("device", ["cpu"])
-async def test_device_choices_are_only_those_present(tiny_dataset, device):
-    app = create_app(SHORT, data=tiny_dataset, devices=[device])
+async def test_device_choices_are_only_those_present(tiny_dataset):
+    app = create_app(SHORT, data=tiny_dataset, devices=["cuda:0", "cpu"])
     async with app.run_test(size=SIZE):
         select = app.query_one("#field-device", Select)
-        assert [v for _, v in select._options] == ["auto", "cpu"]
+        assert [v for _, v in select._options] == ["auto", "cuda:0", "cpu"]
 
 
-async def test_typing_keeps_focus_in_inputs(tiny_dataset):
-    """Letters bound in the viewer never leak out of a form field."""
+async def test_command_line_model_options_survive_into_the_form(tiny_dataset):
+    config = TrainConfig(lr=0.3, model=ModelConfig(activation="relu", pooling="max"))
+    app = make_app(tiny_dataset, config)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert app.query_one(ConfigForm).config == config
+        assert field(app, "preset").value == "custom"
+        assert str(app.query_one(LayerTable).get_row_at(1)[0]) == "ReLU"
+
+
+async def test_the_viewer_works_before_a_run_when_the_data_loads_in_the_background(
+    tiny_data_dir,
+):
+    app = create_app(SHORT, data_dir=tiny_data_dir, devices=["cpu"])
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.data is not None)
+        await pilot.press("f3", "4")
+        viewer = app.query_one(ActivationViewer)
+        await wait_until(pilot, lambda: viewer.inspection is not None)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert viewer.inspection.label == 4 and viewer.inspection.epoch == 0
+
+
+async def test_quick_key_presses_add_up(tiny_dataset):
     app = make_app(tiny_dataset)
     async with app.run_test(size=SIZE) as pilot:
-        await type_into(pilot, "seed", "random")
-        assert app.query_one("#field-seed", Input).value == "random"
-        assert app.query_one(ConfigForm).config.seed is None
+        await pilot.press("f3")
+        await app.workers.wait_for_complete()
+        await pilot.press(*["right"] * 5)  # faster than the maps are computed
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.query_one(ActivationViewer).inspection.index == 5
+
+
+async def test_weights_of_a_diverged_run_are_shown_not_a_crash(tiny_dataset):
+    net = build_lenet()
+    with torch.no_grad():
+        net[0].weight.fill_(float("nan"))
+    app = make_app(tiny_dataset)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f3")
+        await app.workers.wait_for_complete()
+        viewer = app.query_one(ActivationViewer)
+        viewer.show_weights(Inspector(net, tiny_dataset, epoch=1))
+        await app.workers.wait_for_complete()
+        await wait_until(pilot, lambda: viewer.inspection.epoch == 1)
+        assert not viewer.inspection.finite
+        assert "the run diverged" in shown(app, "#viewer-prediction")
 
 
 async def test_the_command_palette_offers_the_run_actions(tiny_dataset):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from rich.console import Group
@@ -22,9 +21,6 @@ from lenet_tui.data import CLASS_NAMES
 from lenet_tui.inspection import Inspection, Inspector
 from lenet_tui.widgets.feature_maps import FeatureMaps
 from lenet_tui.widgets.heatmap import GRAYSCALE, Heatmap, downsample
-
-Chooser = Callable[[Inspector, int], "int | None"]
-"""Given the inspector and the current index, the next index to show (None: nothing fits)."""
 
 
 class ActivationViewer(Horizontal, can_focus=True):
@@ -50,6 +46,12 @@ class ActivationViewer(Horizontal, can_focus=True):
         inspection: Inspection
 
     @dataclass
+    class Found(Message):
+        """A search off the UI thread picked this test image."""
+
+        index: int
+
+    @dataclass
     class NothingFound(Message):
         """The selection asked for does not exist (no such class, no mistakes)."""
 
@@ -59,6 +61,8 @@ class ActivationViewer(Horizontal, can_focus=True):
         super().__init__(id=id)
         self._inspector: Inspector | None = None
         self._rng = random.Random(0)
+        self._target = 0
+        """The test image chosen last; drawn once its inspection arrives."""
 
     def compose(self) -> ComposeResult:
         with Vertical(id="viewer-side"):
@@ -74,46 +78,65 @@ class ActivationViewer(Horizontal, can_focus=True):
             yield FeatureMaps(factor=1, id="conv2-maps")
 
     def show_weights(self, inspector: Inspector) -> None:
-        """Redraw the current image through new weights (a new epoch, new model options)."""
+        """Redraw the chosen image through new weights (a new epoch, new model options)."""
         self._inspector = inspector
-        index = self.inspection.index if self.inspection else 0
-        self._select(lambda _, __: index, "")
+        self._show(self._target)
 
     def action_step(self, delta: int) -> None:
-        self._select(lambda ins, i: (i + delta) % ins.size, "")
+        if self._ready():
+            self._show((self._target + delta) % self._inspector.size)
 
     def action_by_class(self, label: int) -> None:
-        self._select(
-            lambda ins, i: ins.next_of_class(label, i), f"no {CLASS_NAMES[label]} in the test set"
-        )
+        if self._ready():
+            index = self._inspector.next_of_class(label, self._target)
+            if index is None:
+                self.notify(f"no {CLASS_NAMES[label]} in the test set", severity="warning")
+            else:
+                self._show(index)
 
     def action_random(self) -> None:
-        self._select(lambda ins, _: ins.random_index(self._rng), "")
+        if self._ready():
+            self._show(self._inspector.random_index(self._rng))
 
     def action_misclassified(self) -> None:
-        self._select(
-            lambda ins, i: ins.next_misclassified(i),
-            "these weights classify every test image correctly",
-        )
+        if self._ready():
+            self._find_mistake(self._inspector, self._target)
 
     def action_scroll_maps(self, pages: int) -> None:
         maps = self.query_one("#viewer-maps", VerticalScroll)
         maps.scroll_page_down() if pages > 0 else maps.scroll_page_up()
 
-    def _select(self, choose: Chooser, nothing_note: str) -> None:
+    def _ready(self) -> bool:
         if self._inspector is None:
             self.notify("the test images are still loading", severity="warning")
-            return
-        current = self.inspection.index if self.inspection else -1
-        self._inspect(self._inspector, choose, current, nothing_note)
+        return self._inspector is not None
+
+    def _show(self, index: int) -> None:
+        """Choose `index` now (so quick key presses add up) and draw it when it is computed."""
+        self._target = index
+        if self._inspector is not None:
+            self._inspect(self._inspector, index)
 
     @work(thread=True, exclusive=True, group="inspect", exit_on_error=False)
-    def _inspect(self, inspector: Inspector, choose: Chooser, current: int, note: str) -> None:
-        index = choose(inspector, current)
-        result = None if index is None else inspector.inspect(index)
+    def _inspect(self, inspector: Inspector, index: int) -> None:
+        result = inspector.inspect(index)
+        if not get_current_worker().is_cancelled:  # else a newer choice supersedes this one
+            self.post_message(self.Inspected(result))
+
+    @work(thread=True, exclusive=True, group="find", exit_on_error=False)
+    def _find_mistake(self, inspector: Inspector, after: int) -> None:
+        """Predicting all test images takes a moment on a CPU: off the UI thread."""
+        index = inspector.next_misclassified(after)
         if get_current_worker().is_cancelled:
-            return  # a newer selection superseded this one
-        self.post_message(self.NothingFound(note) if result is None else self.Inspected(result))
+            return
+        if index is None:
+            self.post_message(self.NothingFound("these weights classify every test image right"))
+        else:
+            self.post_message(self.Found(index))
+
+    @on(Found)
+    def show_found(self, message: Found) -> None:
+        self._show(message.index)
 
     @on(Inspected)
     def store_inspection(self, message: Inspected) -> None:
@@ -150,6 +173,8 @@ class ActivationViewer(Horizontal, can_focus=True):
 
 
 def _prediction(inspection: Inspection) -> Group:
+    if not inspection.finite:
+        return Group(Text("these weights give NaN or inf: the run diverged", style="bold red"))
     right = inspection.predicted == inspection.label
     verdict = Text.assemble(
         ("predicted ", "dim"),

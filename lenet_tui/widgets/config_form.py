@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from textual import on
 from textual.app import ComposeResult
-from textual.containers import Grid, Vertical
+from textual.containers import Grid, VerticalScroll
 from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Button, Input, Label, Select, Static, Switch
@@ -50,8 +50,11 @@ PRESETS = {
 CUSTOM = "custom"
 
 
-class ConfigForm(Vertical):
-    """Posts Changed on every edit; `config` is None while any field is invalid."""
+class ConfigForm(VerticalScroll):
+    """Posts Changed on every edit; `config` is None while any field is invalid.
+
+    It scrolls, so on a small terminal a long list of problems never hides the Start button.
+    """
 
     @dataclass
     class Changed(Message):
@@ -80,9 +83,9 @@ class ConfigForm(Vertical):
         c = self._initial
         preset_options = [(p.title, key) for key, p in PRESETS.items()]
         with Grid(id="form-grid"):
-            yield from _row(
-                "preset", Select([*preset_options, (CUSTOM, CUSTOM)], allow_blank=False)
-            )
+            presets = [*preset_options, (CUSTOM, CUSTOM)]
+            preset = _preset_of(c.model)
+            yield from _row("preset", Select(presets, allow_blank=False, value=preset))
             yield from _row("lr", Input(repr(c.lr), type="number"))
             yield from _row("epochs", Input(str(c.epochs), type="integer"))
             yield from _row("batch_size", Input(str(c.batch_size), type="integer"))
@@ -204,17 +207,29 @@ class ConfigForm(Vertical):
         self._field("kernel_size", Input).value = str(model.kernel_size)
 
     def _matching_preset(self) -> str:
-        activation = self._field("activation", Select).value
-        pooling = self._field("pooling", Select).value
-        batch_norm = self._field("batch_norm", Switch).value
-        for key, preset in PRESETS.items():
-            m = preset.model
-            if (m.activation, m.pooling, m.batch_norm) == (activation, pooling, batch_norm):
-                return key
-        return CUSTOM
+        return _preset_of(
+            ModelConfig(
+                activation=str(self._field("activation", Select).value),
+                pooling=str(self._field("pooling", Select).value),
+                batch_norm=self._field("batch_norm", Switch).value,
+            )
+        )
 
     def _field(self, name: str, kind: type[Widget]) -> Widget:
         return self.query_one(f"#field-{name}", kind)
+
+
+def _preset_of(model: ModelConfig) -> str:
+    """The preset whose activation, pooling and batch norm `model` has, else custom."""
+    for key, preset in PRESETS.items():
+        m = preset.model
+        if (m.activation, m.pooling, m.batch_norm) == (
+            model.activation,
+            model.pooling,
+            model.batch_norm,
+        ):
+            return key
+    return CUSTOM
 
 
 def _row(name: str, widget: Widget) -> ComposeResult:

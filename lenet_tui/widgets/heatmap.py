@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Sequence
 from functools import cache, cached_property
 
@@ -48,12 +49,12 @@ def downsample(grid: Grid, factor: int) -> list[list[float]]:
 
 def normalise(grid: Grid) -> list[list[float]]:
     """Stretch a map to 0..1 so its pattern shows; a flat map becomes all 0."""
-    low = min(min(row) for row in grid)
-    high = max(max(row) for row in grid)
+    finite = [v for row in grid for v in row if math.isfinite(v)]
+    low, high = (min(finite), max(finite)) if finite else (0.0, 0.0)
     span = high - low
     if span < 1e-6:
         return [[0.0] * len(row) for row in grid]
-    return [[(v - low) / span for v in row] for row in grid]
+    return [[(v - low) / span if math.isfinite(v) else 0.0 for v in row] for row in grid]
 
 
 class Heatmap:
@@ -103,7 +104,9 @@ class Heatmap:
         return lines
 
     def _colour(self, value: float) -> Color:
-        return self.palette[min(int(value * LEVELS), LEVELS - 1)]
+        if not math.isfinite(value):
+            return self.palette[0]
+        return self.palette[min(max(int(value * LEVELS), 0), LEVELS - 1)]
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> Iterator[Segment]:
         for line in self.lines():
