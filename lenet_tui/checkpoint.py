@@ -10,6 +10,7 @@ CheckpointError line naming the file.
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -108,8 +109,9 @@ def _unpickle_safely(path: Path, raw: bytes) -> dict:
     try:
         payload = torch.load(io.BytesIO(raw), map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises many kinds for a damaged or hostile file
-        if "weights_only" in str(exc) or "Unsupported global" in str(exc):
-            reason = "it carries pickled code or objects, which are never loaded"
+        unsafe = re.search(r"Unsupported global: GLOBAL (\S+)", str(exc))
+        if unsafe:
+            reason = f"it carries pickled code ({unsafe.group(1)}), which is never run"
         else:
             reason = f"damaged or not a checkpoint ({type(exc).__name__})"
         raise CheckpointError(f"{path}: refused: {reason}; {_FIX}") from None
