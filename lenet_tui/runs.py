@@ -134,7 +134,7 @@ class RunFolder:
             )
         if checkpoint.state.epoch >= config.epochs:
             raise RunFolderError(
-                f"{self.path}: the run already finished all {config.epochs} epochs; "
+                f"{self.path}: the run already finished its {_epochs(config.epochs)}; "
                 f"its metrics are in {self.metrics_path}"
             )
         return checkpoint
@@ -230,6 +230,10 @@ class RunRecorder:
                 f"cannot write the checkpoint {self.folder.checkpoint_path}: {exc.strerror or exc}"
             ) from None
         self.checkpoint_epoch = state.epoch
+
+
+def _epochs(n: int) -> str:
+    return f"{n} epoch" if n == 1 else f"{n} epochs"
 
 
 def _fresh_name(base: Path) -> Path:
