@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from test_cli import REPO, lenet_tui
+from test_cli import QUICK, REPO, lenet_tui
 
 from lenet_tui.checkpoint import load_checkpoint
 from lenet_tui.config_file import load_config_file
@@ -176,7 +176,7 @@ def test_resume_refuses_conflicting_flags_and_a_finished_run(
     extra, message, tiny_data_dir, tmp_path
 ):
     run_dir = tmp_path / "run"
-    args = ["--no-ui", *SLOW, "--epochs", "1", "--data-dir", tiny_data_dir, "--run-dir", run_dir]
+    args = ["--no-ui", *QUICK, "--epochs", "1", "--data-dir", tiny_data_dir, "--run-dir", run_dir]
     assert lenet_tui(*args).returncode == 0
     before = (run_dir / "metrics.jsonl").read_bytes()
     result = lenet_tui("--no-ui", "--resume", run_dir, *extra)
@@ -188,7 +188,7 @@ def test_resume_refuses_conflicting_flags_and_a_finished_run(
 
 def test_resume_refuses_an_edited_config_and_a_folder_that_is_no_run(tiny_data_dir, tmp_path):
     run_dir = tmp_path / "run"
-    args = ["--no-ui", *SLOW, "--epochs", "1", "--data-dir", tiny_data_dir, "--run-dir", run_dir]
+    args = ["--no-ui", *QUICK, "--epochs", "1", "--data-dir", tiny_data_dir, "--run-dir", run_dir]
     assert lenet_tui(*args).returncode == 0
     config = run_dir / "config.toml"
     config.write_text(config.read_text().replace("epochs = 1", "epochs = 2").replace("0.05", "0.1"))
