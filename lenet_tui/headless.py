@@ -6,6 +6,7 @@ progress (a rich bar on a terminal, one plain line per event otherwise).
 
 from __future__ import annotations
 
+import contextlib
 import math
 import signal
 import sys
@@ -57,43 +58,42 @@ def run_headless(
     out = Console(file=stdout or sys.stdout, highlight=False, soft_wrap=True)
     err = Console(file=err_file, highlight=False, soft_wrap=True)
     resolve_device(config.device)  # refuse an absent device before spending time on the data
-    state = None
+    folder, checkpoint = None, None
     if resume is not None:
         folder = RunFolder.existing(resume)
         checkpoint = folder.load_checkpoint(config)
-        state = checkpoint.state
-        if data_dir is None and not download:
+        if data_dir is None and not download:  # the data the run was trained on
             data_dir = Path(checkpoint.data_dir) if checkpoint.data_dir else None
             download = checkpoint.download
-    trainer = Trainer(config, load_fashion_mnist(data_dir, download=download), resume=state)
-    metrics = _open_metrics(metrics_out)
-    if resume is None:
-        folder = RunFolder.create(trainer.config, run_dir)
-    recorder = RunRecorder(folder, trainer, data_dir, download)
-    # Decide by the stream itself: rich's is_terminal is forced true by FORCE_COLOR in CI.
-    progress = _RichProgress(err) if err_file.isatty() else _PlainProgress(err)
-    outcome: Event | None = None
-    interrupts = StopOnSignals(trainer)
-    try:
-        with interrupts, progress:
-            for event in trainer.run():
-                recorder.record(event)
-                if metrics:
-                    metrics.write(event)
-                if isinstance(event, RunStarted):
-                    _print_run_header(out, event, folder)
-                progress.show(event)
-                outcome = event
-    except KeyboardInterrupt:  # a second Ctrl-C: every file was written atomically
-        err.print(f"interrupted; {_kept(recorder)}", markup=False)
-        return EXIT_INTERRUPTED
-    except RunFolderError as exc:
-        err.print(f"training stopped: {exc}", markup=False)
-        return EXIT_FAILED
-    finally:
-        recorder.close()
+    data = load_fashion_mnist(data_dir, download=download)
+    trainer = Trainer(config, data, resume=checkpoint.state if checkpoint else None)
+    with contextlib.ExitStack() as files:
+        metrics = _open_metrics(metrics_out)
         if metrics:
-            metrics.close()
+            files.callback(metrics.close)
+        folder = folder or RunFolder.create(trainer.config, run_dir)
+        recorder = RunRecorder(folder, trainer, data_dir, download)
+        files.callback(recorder.close)
+        # Decide by the stream itself: rich's is_terminal is forced true by FORCE_COLOR in CI.
+        progress = _RichProgress(err) if err_file.isatty() else _PlainProgress(err)
+        outcome: Event | None = None
+        interrupts = StopOnSignals(trainer)
+        try:
+            with interrupts, progress:
+                for event in trainer.run():
+                    recorder.record(event)
+                    if metrics:
+                        metrics.write(event)
+                    if isinstance(event, RunStarted):
+                        _print_run_header(out, event, folder)
+                    progress.show(event)
+                    outcome = event
+        except KeyboardInterrupt:  # a second Ctrl-C: every file was written atomically
+            err.print(f"interrupted; {_kept(recorder)}", markup=False)
+            return EXIT_INTERRUPTED
+        except RunFolderError as exc:  # disk full or gone while training
+            err.print(f"training stopped: {exc}", markup=False)
+            return EXIT_FAILED
     return _report_outcome(outcome, recorder, interrupts.received, out, err)
 
 

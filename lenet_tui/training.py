@@ -77,8 +77,9 @@ class Trainer:
     def checkpoint_state(self) -> TrainState:
         """The resumable state, while `run()` is paused at RunStarted or at an EpochEnd.
 
-        Call it while handling one of those events (before asking for the next one): the state
-        is that of the epoch boundary just reached. Tensors are copied to the CPU.
+        Call it while handling one of those events, before asking the generator for the next
+        one (and while holding it: a generator that is closed offers nothing). The state is that
+        of the epoch boundary just reached; tensors are copied to the CPU.
         """
         if self._paused_state is None:
             raise RuntimeError("checkpoint_state() is only valid at RunStarted or EpochEnd")
