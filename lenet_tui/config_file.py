@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import re
 import sys
 from pathlib import Path
 
@@ -26,6 +27,7 @@ RANDOM_SEED = "random"
 _TRAIN_KEYS = tuple(f.name for f in dataclasses.fields(TrainConfig) if f.name != "model")
 _MODEL_KEYS = tuple(f.name for f in dataclasses.fields(ModelConfig))
 _SHOWN = 60  # characters of a bad value quoted in a message
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 
 
 class ConfigFileError(LenetError):
@@ -111,10 +113,18 @@ def dump_config(config: TrainConfig) -> str:
 
 def _unknown_keys(table: dict, allowed: tuple[str, ...], prefix: str) -> dict[str, str]:
     return {
-        f"{prefix}{key}": f"unknown key; allowed keys: {', '.join(allowed)}"
+        f"{prefix}{_key_as_written(key)}": f"unknown key; allowed keys: {', '.join(allowed)}"
         for key in table
         if key not in allowed
     }
+
+
+def _key_as_written(key: str) -> str:
+    """A key as TOML writes it: bare if it can be, else quoted with escapes (one line)."""
+    if _BARE_KEY.fullmatch(key):
+        return key
+    quoted = _toml_string(key)
+    return quoted if len(quoted) <= _SHOWN else quoted[: _SHOWN - 4] + '..."'
 
 
 def _check_types(values: dict, model_values: dict) -> dict[str, str]:

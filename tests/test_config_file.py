@@ -32,6 +32,7 @@ def test_a_partial_file_sets_its_keys_and_keeps_the_other_defaults():
     [
         ("lr = 0.1\nlearning_rate = 3", "learning_rate: unknown key; allowed keys: lr, epochs, "),
         ("[model]\nkernel = 3", "model.kernel: unknown key; allowed keys: activation, pooling"),
+        ('"a\\nb" = 3', '"a\\nb": unknown key; allowed keys: lr, epochs, batch_size, device'),
         ('lr = "fast"', "lr: must be a number > 0 and at most 1e+38, got 'fast'"),
         ("lr = 0", "lr: must be a number > 0 and at most 1e+38, got 0.0"),
         ("lr = inf", "lr: must be a number > 0 and at most 1e+38, got inf"),
@@ -143,11 +144,11 @@ TOML_VALUES = st.recursive(
 )
 KEYS = st.sampled_from(
     ["lr", "epochs", "batch_size", "device", "seed", "reports_per_epoch", "activation", "x"]
-)
+) | st.text(max_size=5)
 MODEL_KEYS = st.sampled_from(["activation", "pooling", "batch_norm", "channels", "kernel_size"])
 
 
-@settings(max_examples=300, deadline=None, database=None)
+@settings(max_examples=500, deadline=None, database=None)
 @given(
     table=st.dictionaries(KEYS, TOML_VALUES, max_size=4),
     model=st.none() | TOML_VALUES | st.dictionaries(MODEL_KEYS | KEYS, TOML_VALUES, max_size=4),
