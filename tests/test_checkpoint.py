@@ -21,6 +21,7 @@ from lenet_tui.checkpoint import (
     save_checkpoint,
 )
 from lenet_tui.config import ModelConfig
+from lenet_tui.errors import DataError
 from lenet_tui.events import EpochEnd, RunFinished, RunStarted
 from lenet_tui.training import Trainer
 
@@ -186,3 +187,14 @@ def test_resume_refuses_a_run_folder_with_a_pickle_payload_and_runs_nothing(
     )
     assert result.stdout == "" and not marker.exists()
     assert (run_dir / "metrics.jsonl").read_bytes() == metrics_before
+
+
+def test_resuming_on_a_training_set_of_another_size_is_refused(tiny_dataset):
+    state = initial_state(tiny_dataset)
+    smaller = dataclasses.replace(
+        tiny_dataset,
+        train_images=tiny_dataset.train_images[:100],
+        train_labels=tiny_dataset.train_labels[:100],
+    )
+    with pytest.raises(DataError, match="trained on 512 training images but this data has 100"):
+        Trainer(ENGINE_QUICK, smaller, resume=state)
