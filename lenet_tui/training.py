@@ -38,7 +38,15 @@ from lenet_tui.model import build_lenet, count_parameters, layer_table
 
 EVAL_BATCH_SIZE = 1024
 DIVERGENCE_FACTOR = 20.0
-"""A running train loss this many times the first step's is divergence: see is_divergent."""
+"""A running train loss this many times the first step's is divergence: see is_divergent.
+
+Measured on Fashion-MNIST (seed 0, CPU; running means of the epoch so far, reported after every
+step): healthy settings (sigmoid and ReLU, avg and max pooling, batch norm, lr 0.1, 0.9 and 10,
+batch 32 and 256) peaked at 17.0, 6.4 times their first step's loss; sigmoid LeNet at lr 50 never
+reported less than 162 (chance accuracy), at lr 1e4 about 1.2e5, at lr 1e30 about 1.2e31, and
+ReLU at lr 3 reached 2e20. 20 x (first-step loss, at least ln 10) leaves a margin of about 3 on
+either side.
+"""
 
 
 class Trainer:
@@ -112,9 +120,9 @@ class Trainer:
         report_every = max(1, batches // cfg.reports_per_epoch)
 
         def state_now() -> TrainState:
-            return self._state(epoch, step, reference, model, optimizer, shuffle)
+            return self._state(finished, step, reference, model, optimizer, shuffle)
 
-        epoch = first_epoch
+        finished = first_epoch  # epochs done: what a checkpoint taken now would resume after
         self._paused_state = state_now
         yield RunStarted(
             config=cfg.to_dict(),
@@ -169,7 +177,7 @@ class Trainer:
                 seconds=time.perf_counter() - start,
                 examples_per_sec=n / epoch_seconds,
             )
-            epoch += 1  # the state handed out now is that after this many finished epochs
+            finished = epoch + 1
             self._paused_state = state_now
             yield epoch_event
             self._paused_state = None
@@ -242,7 +250,8 @@ def is_divergent(train_loss: float, reference: float | None) -> bool:
         return True
     if reference is None:
         return False
-    return train_loss > DIVERGENCE_FACTOR * max(reference, math.log(10))
+    floor = math.log(10)
+    return train_loss > DIVERGENCE_FACTOR * (reference if reference > floor else floor)
 
 
 def _check_resumable(state: TrainState, config: TrainConfig, data: FashionMNIST) -> None:
