@@ -27,6 +27,7 @@ from lenet_tui.devices import available_devices
 from lenet_tui.errors import LenetError
 from lenet_tui.events import (
     EpochEnd,
+    RunDiverged,
     RunFailed,
     RunFinished,
     RunStarted,
@@ -306,6 +307,9 @@ class LenetApp(App[None]):
             self._end_run("finished", summary=summary_lines(event), now=now)
         elif isinstance(event, RunStopped):
             self._end_run("stopped", message=f"stopped in epoch {event.epoch}, step {event.step}")
+        elif isinstance(event, RunDiverged):
+            self._end_run("diverged", message=event.message)
+            self.notify(event.message, title="Run diverged", severity="error", timeout=30)
         elif isinstance(event, RunFailed):
             self._end_run("failed", message=f"training failed: {event.error}")
             self.notify(event.error, title="Training failed", severity="error", timeout=30)

@@ -6,15 +6,18 @@ Nothing here imports torch, so `lenet-tui --help` and argument errors answer at 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from pathlib import Path
 
 from lenet_tui import __version__
-from lenet_tui.config import ACTIVATIONS, POOLINGS, ModelConfig, TrainConfig
+from lenet_tui.config import ACTIVATIONS, POOLINGS, TrainConfig
+from lenet_tui.config_file import RANDOM_SEED, load_config_file
 from lenet_tui.errors import EXIT_INTERRUPTED, EXIT_USAGE, ConfigError, LenetError
+from lenet_tui.runs import CONFIG_NAME, RunFolder
 
 FLAGS = {"batch_size": "--batch-size", "kernel_size": "--kernel-size"}
-"""Config fields whose command-line flag is not simply --<field>."""
+"""Config fields whose command-line flag is not simply --<field> (kept for callers)."""
 
 
 class _OneLineParser(argparse.ArgumentParser):
@@ -39,34 +42,33 @@ def build_parser() -> argparse.ArgumentParser:
         help="train headless (for CI): progress on stderr, the book's summary lines on stdout",
     )
     run = parser.add_argument_group("training")
-    run.add_argument("--epochs", type=int, default=10, help="passes over the data (default 10)")
-    run.add_argument("--lr", type=float, default=0.9, help="SGD learning rate (default 0.9)")
-    run.add_argument("--batch-size", type=int, default=256, help="examples per step (default 256)")
+    run.add_argument("--epochs", type=int, help="passes over the data (default 10)")
+    run.add_argument("--lr", type=float, help="SGD learning rate (default 0.9)")
+    run.add_argument("--batch-size", type=int, help="examples per step (default 256)")
     run.add_argument(
         "--device",
-        default="auto",
         help="auto, cpu, cuda, cuda:N or mps (default auto: cuda, then mps, then cpu)",
     )
     run.add_argument(
         "--seed",
         type=_seed,
-        default=0,
         metavar="N|random",
         help="seed for init and shuffling; the same seed on CPU gives the same metrics "
         "(default 0; 'random' picks one and prints it)",
     )
     model = parser.add_argument_group("model (d2l's LeNet-5 unless changed)")
-    model.add_argument("--activation", choices=ACTIVATIONS, default="sigmoid")
-    model.add_argument("--pooling", choices=POOLINGS, default="avg")
-    model.add_argument("--batch-norm", action="store_true", help="batch norm before activations")
+    model.add_argument("--activation", choices=ACTIVATIONS, help="(default sigmoid)")
+    model.add_argument("--pooling", choices=POOLINGS, help="(default avg)")
+    model.add_argument(
+        "--batch-norm", action="store_true", default=None, help="batch norm before activations"
+    )
     model.add_argument(
         "--channels",
         type=_channels,
-        default=(6, 16),
         metavar="C1,C2",
         help="conv1 and conv2 output channels (default 6,16)",
     )
-    model.add_argument("--kernel-size", type=int, default=5, help="conv kernel size (default 5)")
+    model.add_argument("--kernel-size", type=int, help="conv kernel size (default 5)")
     data = parser.add_argument_group("data (default: the bundled copy)")
     source = data.add_mutually_exclusive_group()
     source.add_argument(
@@ -83,25 +85,55 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--metrics-out", type=Path, metavar="FILE", help="write every event as a JSON line to FILE"
     )
+    runs = parser.add_argument_group("run folders, resuming and settings files")
+    runs.add_argument(
+        "--config",
+        type=Path,
+        metavar="FILE.toml",
+        help="read settings from a TOML file (the keys of a run folder's config.toml); "
+        "flags given as well override it",
+    )
+    runs.add_argument(
+        "--run-dir",
+        type=Path,
+        metavar="DIR",
+        help="keep this run's settings, metrics and checkpoints in DIR "
+        "(default: a new folder under the user data dir)",
+    )
+    runs.add_argument(
+        "--resume",
+        type=Path,
+        metavar="RUN_DIR",
+        help="continue the run in RUN_DIR from its last checkpoint, with its settings",
+    )
     return parser
 
 
+SETTINGS = ("lr", "epochs", "batch_size", "device", "seed")
+MODEL_SETTINGS = ("activation", "pooling", "batch_norm", "channels", "kernel_size")
+RESUME_CONFLICTS = (*SETTINGS, *MODEL_SETTINGS, "config", "run_dir")
+"""Arguments --resume refuses: the run folder's config.toml decides the settings."""
+HEADLESS_ONLY = ("resume", "run_dir", "metrics_out")
+"""Arguments the dashboard does not take yet."""
+
+
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
-    """The validated run settings the arguments describe."""
-    config = TrainConfig(
-        lr=args.lr,
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        device=args.device,
-        seed=args.seed,
-        model=ModelConfig(
-            activation=args.activation,
-            pooling=args.pooling,
-            batch_norm=args.batch_norm,
-            channels=args.channels,
-            kernel_size=args.kernel_size,
-        ),
-    )
+    """The validated run settings: the run folder's with --resume, else the defaults, overridden
+    by the --config file's values, overridden by the flags given."""
+    if args.resume is not None:
+        given = [_flag(name) for name in RESUME_CONFLICTS if getattr(args, name) is not None]
+        if given:
+            raise LenetError(
+                f"--resume takes its settings from {args.resume / CONFIG_NAME}; "
+                f"drop {', '.join(given)}"
+            )
+        return RunFolder.existing(args.resume).read_config()
+    base = load_config_file(args.config) if args.config is not None else TrainConfig()
+    flags = _given(args, SETTINGS)
+    model = _given(args, MODEL_SETTINGS)
+    if flags.get("seed") == RANDOM_SEED:
+        flags["seed"] = None
+    config = dataclasses.replace(base, **flags, model=dataclasses.replace(base.model, **model))
     config.validate()
     return config
 
@@ -110,6 +142,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        headless_only = [_flag(n) for n in HEADLESS_ONLY if getattr(args, n) is not None]
+        if headless_only and not args.no_ui:
+            raise LenetError(
+                f"{', '.join(headless_only)} work with --no-ui only in this release; add --no-ui"
+            )
         config = config_from_args(args)
         if not args.no_ui:
             from lenet_tui.dashboard import run_dashboard  # imports torch and textual
@@ -118,11 +155,15 @@ def main(argv: list[str] | None = None) -> int:
         from lenet_tui.headless import run_headless  # imports torch: not on the --help path
 
         return run_headless(
-            config, data_dir=args.data_dir, download=args.download, metrics_out=args.metrics_out
+            config,
+            data_dir=args.data_dir,
+            download=args.download,
+            metrics_out=args.metrics_out,
+            run_dir=args.run_dir,
+            resume=args.resume,
         )
     except ConfigError as exc:
-        flag = FLAGS.get(exc.field, f"--{exc.field}")
-        print(f"{parser.prog}: {flag}: {exc.problem}", file=sys.stderr)
+        print(f"{parser.prog}: {_flag(exc.field)}: {exc.problem}", file=sys.stderr)
     except LenetError as exc:
         print(f"{parser.prog}: {exc}", file=sys.stderr)
     except KeyboardInterrupt:  # Ctrl-C while torch imports or the data loads
@@ -131,9 +172,17 @@ def main(argv: list[str] | None = None) -> int:
     return EXIT_USAGE
 
 
-def _seed(text: str) -> int | None:
-    if text == "random":
-        return None
+def _given(args: argparse.Namespace, names: tuple[str, ...]) -> dict:
+    return {name: getattr(args, name) for name in names if getattr(args, name) is not None}
+
+
+def _flag(field: str) -> str:
+    return FLAGS.get(field, f"--{field.replace('_', '-')}")
+
+
+def _seed(text: str) -> int | str:
+    if text == RANDOM_SEED:
+        return text
     try:
         return int(text)
     except ValueError:

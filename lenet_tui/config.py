@@ -99,7 +99,7 @@ class TrainConfig:
             )
         if self.seed is not None and not _is_int_in(self.seed, 0, 2**63 - 1):
             found["seed"] = f"must be an integer in 0..2**63-1, got {self.seed!r}"
-        if not isinstance(self.device, str) or not _DEVICE_PATTERN.match(self.device):
+        if not isinstance(self.device, str) or not _DEVICE_PATTERN.fullmatch(self.device):
             found["device"] = f"unknown device {self.device!r}; use auto, cpu, cuda, cuda:N or mps"
         return found | self.model.problems()
 

@@ -9,6 +9,9 @@ EXIT_FAILED = 1
 EXIT_USAGE = 2
 """Bad arguments or bad data: refused before anything was written."""
 EXIT_INTERRUPTED = 130
+"""Stopped by SIGINT (Ctrl-C): 128 + 2, as a shell reports it."""
+EXIT_TERMINATED = 143
+"""Stopped by SIGTERM: 128 + 15."""
 
 
 class LenetError(Exception):

@@ -28,6 +28,8 @@ class RunStarted:
     train_examples: int
     test_examples: int
     data_source: str
+    start_epoch: int = 0
+    """Epochs already done: 0 for a new run, the checkpoint's epoch for a resumed one."""
 
 
 @dataclass(frozen=True)
@@ -60,7 +62,11 @@ class EpochEnd:
 
 @dataclass(frozen=True)
 class RunFinished:
-    """All epochs ran; the figures of the book's two summary lines."""
+    """All epochs ran; the figures of the book's two summary lines.
+
+    The metrics are the last epoch's. After a resume, examples_per_sec and seconds count only
+    the epochs trained since the resume.
+    """
 
     kind: ClassVar[str] = "run_finished"
     train_loss: float
@@ -92,7 +98,23 @@ class RunFailed:
     traceback: str
 
 
-Event = RunStarted | TrainProgress | EpochEnd | RunFinished | RunStopped | RunFailed
+@dataclass(frozen=True)
+class RunDiverged:
+    """The loss became non-finite or exploded; the run stopped (see training.is_divergent)."""
+
+    kind: ClassVar[str] = "run_diverged"
+    epoch: int
+    step: int
+    train_loss: float
+    """The running mean over the epoch so far that gave it away (may be nan or inf)."""
+
+    @property
+    def message(self) -> str:
+        """One line for the user, as the CLI and the dashboard show it."""
+        return f"diverged at epoch {self.epoch}, step {self.step} — learning rate too high?"
+
+
+Event = RunStarted | TrainProgress | EpochEnd | RunFinished | RunStopped | RunFailed | RunDiverged
 
 
 def event_to_dict(event: Event) -> dict:
@@ -101,6 +123,8 @@ def event_to_dict(event: Event) -> dict:
     A non-finite figure (a diverged loss) becomes None, since JSON has no NaN or infinity.
     """
     fields = {k: None if _non_finite(v) else v for k, v in asdict(event).items()}
+    if isinstance(event, RunDiverged):
+        fields["message"] = event.message
     return {"event": event.kind, **fields}
 
 

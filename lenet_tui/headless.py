@@ -7,11 +7,11 @@ progress (a rich bar on a terminal, one plain line per event otherwise).
 from __future__ import annotations
 
 import contextlib
-import json
 import math
+import signal
 import sys
 from pathlib import Path
-from typing import IO, TextIO
+from typing import TextIO
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
@@ -20,18 +20,20 @@ from rich.table import Table
 from lenet_tui.config import TrainConfig
 from lenet_tui.data import load_fashion_mnist
 from lenet_tui.devices import resolve_device
-from lenet_tui.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, LenetError
+from lenet_tui.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_TERMINATED, LenetError
 from lenet_tui.events import (
     EpochEnd,
     Event,
+    RunDiverged,
     RunFailed,
     RunFinished,
     RunStarted,
     RunStopped,
     TrainProgress,
-    event_to_dict,
     summary_lines,
 )
+from lenet_tui.interrupts import StopOnSignals
+from lenet_tui.runs import JsonLinesLog, RunFolder, RunFolderError, RunRecorder, resume_command
 from lenet_tui.training import Trainer
 
 
@@ -42,43 +44,91 @@ def run_headless(
     metrics_out: Path | None = None,
     stdout: TextIO | None = None,
     stderr: TextIO | None = None,
+    *,
+    run_dir: Path | None = None,
+    resume: Path | None = None,
 ) -> int:
-    """Train to the end and return the exit code; bad data or settings raise LenetError first."""
+    """Train to the end and return the exit code; bad data or settings raise LenetError first.
+
+    The run is kept in run_dir (default: a new folder under runs.default_runs_dir()); with
+    resume, the run in that folder goes on from its checkpoint with config (its config.toml),
+    on the data it was trained on unless data_dir or download says otherwise.
+    """
     err_file = stderr or sys.stderr
     out = Console(file=stdout or sys.stdout, highlight=False, soft_wrap=True)
     err = Console(file=err_file, highlight=False, soft_wrap=True)
     resolve_device(config.device)  # refuse an absent device before spending time on the data
-    trainer = Trainer(config, load_fashion_mnist(data_dir, download=download))
-    metrics = _open_metrics(metrics_out)
-    # Decide by the stream itself: rich's is_terminal is forced true by FORCE_COLOR in CI.
-    progress = _RichProgress(err) if err_file.isatty() else _PlainProgress(err)
-    outcome: Event | None = None
-    try:
-        with progress:
-            for event in trainer.run():
-                if metrics:
-                    _write_event(metrics, event)
-                if isinstance(event, RunStarted):
-                    _print_run_header(out, event)
-                progress.show(event)
-                outcome = event
-    except KeyboardInterrupt:
-        err.print("interrupted")
-        return EXIT_INTERRUPTED
-    except _MetricsWriteError as exc:
-        err.print(f"training stopped: cannot write metrics to {metrics_out}: {exc}")
-        return EXIT_FAILED
-    finally:
+    folder, checkpoint = None, None
+    if resume is not None:
+        folder = RunFolder.existing(resume)
+        checkpoint = folder.load_checkpoint(config)
+        if data_dir is None and not download:  # the data the run was trained on
+            data_dir = Path(checkpoint.data_dir) if checkpoint.data_dir else None
+            download = checkpoint.download
+    data = load_fashion_mnist(data_dir, download=download)
+    trainer = Trainer(config, data, resume=checkpoint.state if checkpoint else None)
+    with contextlib.ExitStack() as files:
+        metrics = _open_metrics(metrics_out)
         if metrics:
-            with contextlib.suppress(OSError):  # every event was flushed; a failure was reported
-                metrics.close()
+            files.callback(metrics.close)
+        folder = folder or RunFolder.create(trainer.config, run_dir)
+        recorder = RunRecorder(folder, trainer, data_dir, download)
+        files.callback(recorder.close)
+        # Decide by the stream itself: rich's is_terminal is forced true by FORCE_COLOR in CI.
+        progress = _RichProgress(err) if err_file.isatty() else _PlainProgress(err)
+        outcome: Event | None = None
+        interrupts = StopOnSignals(trainer)
+        try:
+            with interrupts, progress:
+                for event in trainer.run():
+                    recorder.record(event)
+                    if metrics:
+                        metrics.write(event)
+                    if isinstance(event, RunStarted):
+                        _print_run_header(out, event, folder)
+                    progress.show(event)
+                    outcome = event
+        except KeyboardInterrupt:  # a second Ctrl-C: every file was written atomically
+            err.print(f"interrupted; {_kept(recorder)}", markup=False)
+            return EXIT_INTERRUPTED
+        except RunFolderError as exc:  # disk full or gone while training
+            err.print(f"training stopped: {exc}", markup=False)
+            return EXIT_FAILED
+    return _report_outcome(outcome, recorder, interrupts.received, out, err)
+
+
+def _report_outcome(
+    outcome: Event | None, recorder: RunRecorder, signum: int | None, out: Console, err: Console
+) -> int:
     if isinstance(outcome, RunFinished):
         for line in summary_lines(outcome):
             out.print(line)
         return EXIT_OK
+    if isinstance(outcome, RunDiverged):
+        err.print(f"{outcome.message} {_kept(recorder, resume=False)}", markup=False)
+        return EXIT_FAILED
     if isinstance(outcome, RunFailed):
         err.print(f"training failed: {outcome.error}\n{outcome.traceback}", markup=False)
+        err.print(_kept(recorder), markup=False)
+        return EXIT_FAILED
+    if isinstance(outcome, RunStopped) and signum is not None:
+        name = signal.Signals(signum).name
+        err.print(f"{name}: stopped after the batch in flight; {_kept(recorder)}", markup=False)
+        return EXIT_TERMINATED if signum == signal.SIGTERM else EXIT_INTERRUPTED
     return EXIT_FAILED
+
+
+def _kept(recorder: RunRecorder, resume: bool = True) -> str:
+    """Where the run's files are and how to go on, for the user."""
+    folder = recorder.folder
+    if recorder.checkpoint_epoch is None:
+        return f"settings and metrics are in {folder.path}; no checkpoint was written"
+    epoch = recorder.checkpoint_epoch
+    at = "start of training" if epoch == 0 else f"end of epoch {epoch}"
+    kept = f"the last good checkpoint ({at}) and the metrics are in {folder.path}"
+    if resume:
+        return f"{kept}; resume with: {resume_command(folder.path)} (epoch {epoch + 1} restarts)"
+    return kept[0].upper() + kept[1:]
 
 
 def layer_table_renderable(event: RunStarted) -> Table:
@@ -91,32 +141,22 @@ def layer_table_renderable(event: RunStarted) -> Table:
     return table
 
 
-def _print_run_header(out: Console, event: RunStarted) -> None:
+def _print_run_header(out: Console, event: RunStarted, folder: RunFolder) -> None:
     out.print(f"data: {event.data_source}", markup=False)
     out.print(
         f"device: {event.device}, seed: {event.config['seed']}, "
         f"{event.train_examples:,} training / {event.test_examples:,} test images"
     )
+    resumed = f" (resumed after epoch {event.start_epoch})" if event.start_epoch else ""
+    out.print(f"run folder: {folder.path}{resumed}", markup=False)
     out.print(layer_table_renderable(event))
 
 
-class _MetricsWriteError(Exception):
-    """The metrics file became unwritable mid-run (disk full, say)."""
-
-
-def _write_event(metrics: IO[str], event: Event) -> None:
-    try:
-        metrics.write(json.dumps(event_to_dict(event), allow_nan=False) + "\n")
-        metrics.flush()  # a reader tailing the file, or a crash, sees every event so far
-    except OSError as exc:
-        raise _MetricsWriteError(exc.strerror or exc) from exc
-
-
-def _open_metrics(path: Path | None) -> IO[str] | None:
+def _open_metrics(path: Path | None) -> JsonLinesLog | None:
     if path is None:
         return None
     try:
-        return path.open("w", encoding="utf-8")
+        return JsonLinesLog(path)
     except OSError as exc:
         raise LenetError(
             f"cannot write metrics to {path}: {exc.strerror or exc}; pick another --metrics-out"

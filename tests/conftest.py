@@ -10,6 +10,15 @@ from idx_fixtures import make_tiny_dataset, write_dataset
 from lenet_tui.data import FashionMNIST
 
 
+@pytest.fixture(autouse=True)
+def runs_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """New run folders go under tmp_path, never the user's data dir (subprocesses inherit it)."""
+    folder = tmp_path / "runs"
+    monkeypatch.setenv("LENET_TUI_RUNS_DIR", str(folder))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))  # in case a test drops it
+    return folder
+
+
 @pytest.fixture(scope="session")
 def tiny_dataset() -> FashionMNIST:
     return make_tiny_dataset(n_train=512, n_test=128, seed=0)

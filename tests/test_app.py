@@ -346,3 +346,18 @@ async def test_an_empty_plot_follows_the_epochs_field(tiny_dataset):
     async with app.run_test(size=SIZE) as pilot:
         await type_into(pilot, "epochs", "7")
         assert app.query_one(MetricsPlot)._epochs == 7
+
+
+async def test_a_diverging_run_says_so_and_offers_the_form(tiny_dataset):
+    app = make_app(tiny_dataset, TrainConfig(lr=1e30, epochs=3, batch_size=32, device="cpu"))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+r")
+        await app.workers.wait_for_complete()
+        await wait_until(pilot, lambda: not app.running)
+        assert app.view.state == "diverged"
+        assert re.fullmatch(
+            r"diverged at epoch 1, step \d+ — learning rate too high\?", app.view.message
+        )
+        assert "learning rate too high?" in shown(app, "#status-summary")
+        await pilot.press("ctrl+n")
+        assert app.query_one("#side", ContentSwitcher).current == "form"

@@ -87,3 +87,22 @@ def test_dashboard_refuses_a_data_dir_without_the_files(tmp_path):
     assert result.returncode == 2
     assert result.stderr.startswith(f"lenet-tui: {tmp_path}: no Fashion-MNIST IDX files found")
     assert result.stderr.count("\n") == 1
+
+
+def test_headless_only_flags_are_refused_for_the_dashboard(tmp_path):
+    result = lenet_tui("--resume", tmp_path, "--metrics-out", tmp_path / "m.jsonl")
+    assert result.returncode == 2
+    assert result.stderr == (
+        "lenet-tui: --resume, --metrics-out work with --no-ui only in this release; add --no-ui\n"
+    )
+
+
+def test_a_config_file_fills_the_dashboards_form(tmp_path):
+    from lenet_tui.cli import build_parser, config_from_args
+
+    settings = tmp_path / "s.toml"
+    settings.write_text('lr = 0.25\n[model]\nactivation = "relu"\n')
+    config = config_from_args(
+        build_parser().parse_args(["--config", str(settings), "--epochs", "4"])
+    )
+    assert (config.lr, config.epochs, config.model.activation) == (0.25, 4, "relu")

@@ -109,6 +109,29 @@ def test_arbitrary_bytes_never_crash_the_reader(tmp_path: Path, data: bytes) -> 
         assert t.dtype == torch.uint8 and 4 + 4 * t.dim() + t.numel() == len(data)
 
 
+@settings(
+    max_examples=150,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    data=st.binary(max_size=64) | st.builds(lambda d: idx_bytes((1, 28, 28))[:16] + d, st.binary()),
+    name=st.sampled_from(["junk.gz", "junk"]),
+    compress=st.booleans(),
+    reader=st.sampled_from([read_idx, read_images, read_labels]),
+)
+def test_arbitrary_bytes_plain_or_gzipped_only_ever_raise_data_error(
+    tmp_path: Path, data: bytes, name: str, compress: bool, reader
+) -> None:
+    path = tmp_path / name
+    path.write_bytes(gzip.compress(data, mtime=0) if compress else data)
+    try:
+        reader(path)
+    except DataError as e:
+        assert "\n" not in str(e) and str(path) in str(e)
+
+
 BAD_CASES = {
     # name: (raw bytes, reader, words the message must contain)
     "bad magic": (b"\x01\x02" + idx_bytes((2, 28, 28))[2:], read_idx, ["magic"]),

@@ -1,6 +1,7 @@
 """The engine on a tiny generated dataset: event order, learning, stopping, reproducibility."""
 
 import dataclasses
+import math
 import subprocess
 import sys
 
@@ -11,13 +12,14 @@ from lenet_tui.config import ModelConfig, TrainConfig
 from lenet_tui.errors import ConfigError, DataError
 from lenet_tui.events import (
     EpochEnd,
+    RunDiverged,
     RunFailed,
     RunFinished,
     RunStarted,
     RunStopped,
     TrainProgress,
 )
-from lenet_tui.training import Trainer
+from lenet_tui.training import Trainer, is_divergent
 
 # Learns the tiny dataset in a few epochs; d2l's sigmoid net needs far more steps to leave chance.
 QUICK = TrainConfig(
@@ -161,3 +163,40 @@ def test_batch_norm_refuses_a_training_set_of_one(tiny_dataset):
     )
     with pytest.raises(DataError, match="batch norm needs at least 2 training examples"):
         Trainer(dataclasses.replace(QUICK, model=ModelConfig(batch_norm=True)), one)
+
+
+@pytest.mark.parametrize("lr", [1e4, 1e30, 50.0])
+def test_a_learning_rate_far_too_high_ends_in_run_diverged_within_the_first_epoch(lr, tiny_dataset):
+    config = dataclasses.replace(QUICK, lr=lr, model=ModelConfig())  # d2l's sigmoid LeNet
+    events = run_events(config, tiny_dataset)
+    diverged, last_report = events[-1], events[-2]
+    assert isinstance(diverged, RunDiverged) and isinstance(last_report, TrainProgress)
+    assert diverged.epoch == 1 and diverged.step == last_report.step
+    assert diverged.train_loss == last_report.train_loss > 20 * math.log(10)
+    assert diverged.message == (
+        f"diverged at epoch 1, step {diverged.step} — learning rate too high?"
+    )
+    assert not any(isinstance(e, EpochEnd) for e in events)
+
+
+@pytest.mark.parametrize(
+    ("lr", "model"),
+    [
+        (0.9, ModelConfig()),
+        (0.9, ModelConfig(activation="relu", pooling="max")),
+        (0.9, ModelConfig(activation="relu", batch_norm=True)),
+        (0.1, ModelConfig(activation="relu")),
+        (0.1, ModelConfig(batch_norm=True)),
+    ],
+)
+def test_healthy_settings_never_count_as_diverged(lr, model, tiny_dataset):
+    config = dataclasses.replace(QUICK, lr=lr, epochs=2, model=model, reports_per_epoch=1000)
+    assert isinstance(run_events(config, tiny_dataset)[-1], RunFinished)  # a report every step
+
+
+def test_divergence_is_judged_against_the_first_steps_loss():
+    assert is_divergent(math.nan, None) and is_divergent(math.inf, 2.3)
+    assert not is_divergent(1e6, None)  # before the first step there is nothing to judge by
+    assert not is_divergent(14.4, 2.36)  # ReLU at lr 0.9 on Fashion-MNIST peaked at this
+    assert is_divergent(162.0, 2.62)  # sigmoid at lr 50: chance accuracy, loss 162 and up
+    assert is_divergent(60.0, 2.0) and not is_divergent(45.0, 2.0)  # at least 20 x ln 10

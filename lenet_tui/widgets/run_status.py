@@ -18,7 +18,7 @@ class RunView:
     """Everything the status panel shows, as plain values."""
 
     state: str = "ready"
-    """ready, loading, running, stopping, finished, stopped or failed."""
+    """ready, loading, running, stopping, finished, stopped, diverged or failed."""
     device: str = ""
     data_source: str = ""
     epochs: int = 0
@@ -58,6 +58,7 @@ STATE_STYLES = {
     "finished": "bold cyan",
     "stopped": "bold yellow",
     "failed": "bold red",
+    "diverged": "bold red",
 }
 
 

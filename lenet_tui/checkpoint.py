@@ -1,0 +1,171 @@
+"""The resumable state of a run at an epoch end, and its checkpoint file.
+
+A checkpoint is `torch.save` of a plain dict of tensors, numbers and strings with a format marker
+and a version. It is loaded with `torch.load(..., weights_only=True)`: a file carrying a pickled
+object is refused by torch's restricted unpickler before anything in it runs. Anything else wrong
+(not ours, truncated, another version, tensors that do not fit the settings) is refused as one
+CheckpointError line naming the file.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+
+from lenet_tui.atomic import write_bytes_atomic
+from lenet_tui.config import TrainConfig
+from lenet_tui.errors import LenetError
+from lenet_tui.model import build_lenet
+
+FORMAT = "lenet-tui-checkpoint"
+VERSION = 1
+
+
+class CheckpointError(LenetError):
+    """A checkpoint file is missing, damaged, not ours, unsafe, or does not fit the run."""
+
+
+@dataclass
+class TrainState:
+    """Everything a run needs to continue bit-for-bit after `epoch` finished epochs."""
+
+    epoch: int
+    """Epochs finished; 0 is the state before the first step."""
+    step: int
+    """SGD steps taken so far."""
+    model: dict[str, torch.Tensor]
+    """The network's state_dict (weights, batch-norm statistics), on the CPU."""
+    optimizer: dict
+    """The optimizer's state_dict."""
+    shuffle_rng: torch.Tensor
+    """State of the generator that draws each epoch's order."""
+    torch_rng: torch.Tensor
+    """State of torch's global CPU generator."""
+    train_examples: int
+    """Size of the training set the run used: resuming on other data is refused."""
+    reference_loss: float | None = None
+    """The first step's loss, against which divergence is judged (None before the first step)."""
+    config: dict = field(default_factory=dict)
+    """The run's settings (TrainConfig.to_dict()), the seed resolved."""
+
+
+@dataclass
+class Checkpoint:
+    """A TrainState plus where the run's data came from, so that `--resume` finds it again."""
+
+    state: TrainState
+    data_dir: str | None = None
+    """The --data-dir of the run, or None for the bundled data (or a download)."""
+    download: bool = False
+
+
+def save_checkpoint(path: Path, checkpoint: Checkpoint) -> None:
+    """Write the checkpoint atomically: a kill at any instant leaves the previous one intact."""
+    s = checkpoint.state
+    payload = {
+        "format": FORMAT,
+        "version": VERSION,
+        "epoch": s.epoch,
+        "step": s.step,
+        "model": s.model,
+        "optimizer": s.optimizer,
+        "shuffle_rng": s.shuffle_rng,
+        "torch_rng": s.torch_rng,
+        "train_examples": s.train_examples,
+        "reference_loss": s.reference_loss,
+        "config": s.config,
+        "data_dir": checkpoint.data_dir,
+        "download": checkpoint.download,
+    }
+    buffer = io.BytesIO()
+    torch.save(payload, buffer)
+    write_bytes_atomic(Path(path), buffer.getvalue())
+
+
+def load_checkpoint(path: Path, config: TrainConfig | None = None) -> Checkpoint:
+    """Read and check a checkpoint; with config, also check that its tensors fit those settings.
+
+    Raises CheckpointError (one line naming the file) for anything but an intact checkpoint of
+    this format; nothing in a refused file is executed.
+    """
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        reason = exc.strerror or exc
+        raise CheckpointError(f"{path}: cannot read the checkpoint ({reason})") from None
+    payload = _unpickle_safely(path, raw)
+    checkpoint = _checkpoint_from(path, payload)
+    if config is not None:
+        _check_fits(path, checkpoint.state, config)
+    return checkpoint
+
+
+def _unpickle_safely(path: Path, raw: bytes) -> dict:
+    try:
+        payload = torch.load(io.BytesIO(raw), map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch raises many kinds for a damaged or hostile file
+        unsafe = re.search(r"Unsupported global: GLOBAL (\S+)", str(exc))
+        if unsafe:
+            reason = f"it carries pickled code ({unsafe.group(1)}), which is never run"
+        else:
+            reason = f"damaged or not a checkpoint ({type(exc).__name__})"
+        raise CheckpointError(f"{path}: refused: {reason}; {_FIX}") from None
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        raise CheckpointError(f"{path}: refused: not a lenet-tui checkpoint; {_FIX}")
+    if payload.get("version") != VERSION:
+        raise CheckpointError(
+            f"{path}: refused: checkpoint format version {payload.get('version')!r}, this "
+            f"lenet-tui reads version {VERSION}; resume it with the lenet-tui that wrote it"
+        )
+    return payload
+
+
+_FIX = "resume from a run folder this program wrote, or start a new run"
+_TYPES: dict[str, tuple[type, ...]] = {
+    "epoch": (int,),
+    "step": (int,),
+    "model": (dict,),
+    "optimizer": (dict,),
+    "shuffle_rng": (torch.Tensor,),
+    "torch_rng": (torch.Tensor,),
+    "train_examples": (int,),
+    "reference_loss": (float, type(None)),
+    "config": (dict,),
+    "data_dir": (str, type(None)),
+    "download": (bool,),
+}
+
+
+def _checkpoint_from(path: Path, payload: dict) -> Checkpoint:
+    for key, types in _TYPES.items():
+        value = payload.get(key)
+        if not isinstance(value, types) or (types == (int,) and isinstance(value, bool)):
+            raise CheckpointError(f"{path}: refused: damaged checkpoint (bad {key!r}); {_FIX}")
+    if payload["epoch"] < 0 or payload["step"] < 0:
+        raise CheckpointError(f"{path}: refused: damaged checkpoint (negative epoch); {_FIX}")
+    state = TrainState(**{k: payload[k] for k in _TYPES if k not in ("data_dir", "download")})
+    return Checkpoint(state, payload["data_dir"], payload["download"])
+
+
+def _check_fits(path: Path, state: TrainState, config: TrainConfig) -> None:
+    """Load the state into a fresh model, optimizer and generator of these settings, on the CPU."""
+    try:
+        model = build_lenet(config.model)
+        model.load_state_dict(state.model, strict=True)
+        optimizer = torch.optim.SGD(model.parameters(), lr=config.lr)
+        optimizer.load_state_dict(state.optimizer)
+        torch.Generator().set_state(state.shuffle_rng)
+        if state.torch_rng.dtype != torch.uint8 or state.torch_rng.shape != (
+            torch.get_rng_state().shape
+        ):
+            raise ValueError("bad RNG state")
+    except Exception as exc:  # shape mismatch, missing keys, a bad generator state
+        reason = " ".join(str(exc).split())[:200]
+        raise CheckpointError(
+            f"{path}: refused: the checkpoint does not fit the run's settings ({reason}); {_FIX}"
+        ) from None

@@ -1,0 +1,186 @@
+"""Run settings as TOML: `--config FILE.toml` and every run folder's config.toml.
+
+The keys are TrainConfig's (`TrainConfig.to_dict()`), with the model's in a `[model]` table. A
+file may give any subset; the others keep their defaults. Unknown keys, wrong types and
+out-of-range values are refused with the key's name and what is allowed. Importable without torch.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import re
+import sys
+from pathlib import Path
+
+from lenet_tui.config import ModelConfig, TrainConfig
+from lenet_tui.errors import LenetError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib
+
+RANDOM_SEED = "random"
+"""What `seed` says in a file for "pick one at random" (TOML has no null)."""
+_TRAIN_KEYS = tuple(f.name for f in dataclasses.fields(TrainConfig) if f.name != "model")
+_MODEL_KEYS = tuple(f.name for f in dataclasses.fields(ModelConfig))
+_SHOWN = 60  # characters of a bad value quoted in a message
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+
+
+class ConfigFileError(LenetError):
+    """A settings file is unreadable, not TOML, or holds bad keys or values.
+
+    `problems` maps each bad key (`lr`, `model.kernel_size`) to what is wrong with it; it is
+    empty when the file could not be read or parsed at all.
+    """
+
+    def __init__(self, source: str, problems: dict[str, str], reason: str | None = None) -> None:
+        detail = reason or "; ".join(f"{key}: {problem}" for key, problem in problems.items())
+        super().__init__(f"{source}: {detail}")
+        self.source = source
+        self.problems = problems
+
+
+def load_config_file(path: Path) -> TrainConfig:
+    """The validated settings in a TOML file; ConfigFileError (one line) if it is bad."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        reason = f"cannot read the file ({exc.strerror or exc}); pass an existing --config file"
+        raise ConfigFileError(str(path), {}, reason) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        reason = f"not UTF-8 text (byte {exc.start}); save the file as UTF-8 TOML"
+        raise ConfigFileError(str(path), {}, reason) from None
+    return parse_config(text, str(path))
+
+
+def parse_config(text: str, source: str = "<config>") -> TrainConfig:
+    """The validated settings in TOML text; source names the file in error messages."""
+    try:
+        table = tomllib.loads(text)
+    except (tomllib.TOMLDecodeError, ValueError) as exc:  # ValueError: an int too long to parse
+        reason = f"not valid TOML ({' '.join(str(exc).split())}); fix the file"
+        raise ConfigFileError(source, {}, reason) from None
+    return config_from_table(table, source)
+
+
+def config_from_table(table: dict, source: str = "<config>") -> TrainConfig:
+    """The validated settings a parsed TOML table gives; unset keys keep their defaults."""
+    model_table = table.get("model", {})
+    problems = _unknown_keys(table, (*_TRAIN_KEYS, "model"), "")
+    if not isinstance(model_table, dict):
+        problems["model"] = f"must be a table ([model]) of {', '.join(_MODEL_KEYS)}"
+        model_table = {}
+    problems |= _unknown_keys(model_table, _MODEL_KEYS, "model.")
+    values = {k: v for k, v in table.items() if k in _TRAIN_KEYS}
+    model_values = {k: v for k, v in model_table.items() if k in _MODEL_KEYS}
+    problems |= _check_types(values, model_values)
+    if problems:
+        raise ConfigFileError(source, problems)
+    config = TrainConfig(**values, model=ModelConfig(**model_values))
+    found = {_key(name): problem for name, problem in config.problems().items()}
+    if found:
+        raise ConfigFileError(source, found)
+    return config
+
+
+def dump_config(config: TrainConfig) -> str:
+    """The settings as TOML that `load_config_file` reads back to an equal TrainConfig."""
+    m = config.model
+    seed = _toml_string(RANDOM_SEED) if config.seed is None else str(config.seed)
+    return (
+        "# lenet-tui settings: use with lenet-tui --config FILE.toml\n"
+        f"lr = {config.lr!r}\n"
+        f"epochs = {config.epochs}\n"
+        f"batch_size = {config.batch_size}\n"
+        f"device = {_toml_string(config.device)}\n"
+        f"seed = {seed}\n"
+        f"reports_per_epoch = {config.reports_per_epoch}\n"
+        "\n[model]\n"
+        f"activation = {_toml_string(m.activation)}\n"
+        f"pooling = {_toml_string(m.pooling)}\n"
+        f"batch_norm = {'true' if m.batch_norm else 'false'}\n"
+        f"channels = [{m.channels[0]}, {m.channels[1]}]\n"
+        f"kernel_size = {m.kernel_size}\n"
+    )
+
+
+def _unknown_keys(table: dict, allowed: tuple[str, ...], prefix: str) -> dict[str, str]:
+    return {
+        f"{prefix}{_key_as_written(key)}": f"unknown key; allowed keys: {', '.join(allowed)}"
+        for key in table
+        if key not in allowed
+    }
+
+
+def _key_as_written(key: str) -> str:
+    """A key as TOML writes it: bare if it can be, else quoted with escapes (one line)."""
+    if _BARE_KEY.fullmatch(key):
+        return key
+    quoted = _toml_string(key)
+    return quoted if len(quoted) <= _SHOWN else quoted[: _SHOWN - 4] + '..."'
+
+
+def _check_types(values: dict, model_values: dict) -> dict[str, str]:
+    """Type problems that TrainConfig.problems() cannot word well; converts lr and channels."""
+    problems = {}
+    lr = values.get("lr")
+    if isinstance(lr, int) and not isinstance(lr, bool):
+        if abs(lr) > 10**39:  # too big for a float: out of range either way
+            problems["lr"] = f"must be a number > 0 and at most 1e+38, got {_show(lr)}"
+        else:
+            values["lr"] = float(lr)
+    elif "lr" in values and not isinstance(lr, float):
+        problems["lr"] = f"must be a number > 0 and at most 1e+38, got {_show(lr)}"
+    seed = values.get("seed")
+    if seed == RANDOM_SEED:
+        values["seed"] = None
+    elif "seed" in values and (not isinstance(seed, int) or isinstance(seed, bool)):
+        problems["seed"] = f'must be an integer in 0..2**63-1 or "random", got {_show(seed)}'
+    for name in ("activation", "pooling", "device"):
+        source = values if name == "device" else model_values
+        if name in source and not isinstance(source[name], str):
+            key = name if name == "device" else f"model.{name}"
+            problems[key] = f"must be a string, got {_show(source[name])}"
+    if "batch_norm" in model_values and not isinstance(model_values["batch_norm"], bool):
+        problems["model.batch_norm"] = (
+            f"must be true or false, got {_show(model_values['batch_norm'])}"
+        )
+    channels = model_values.get("channels")
+    if "channels" in model_values:
+        if isinstance(channels, list) and len(channels) == 2:
+            model_values["channels"] = tuple(channels)
+        else:
+            problems["model.channels"] = (
+                f"needs two integers in 1..512 like [6, 16], got {_show(channels)}"
+            )
+    return problems
+
+
+def _key(field: str) -> str:
+    return f"model.{field}" if field in _MODEL_KEYS else field
+
+
+def _show(value: object) -> str:
+    """A bad value as a message quotes it: TOML-like, and cut short if long."""
+    if isinstance(value, bool):
+        text = "true" if value else "false"
+    elif isinstance(value, float) and not math.isfinite(value):
+        text = str(value)
+    elif isinstance(value, int) and abs(value) > 10**30:
+        text = f"an integer of {len(str(abs(value)))} digits"
+    else:
+        text = repr(value)
+    text = " ".join(text.split())
+    return text if len(text) <= _SHOWN else text[: _SHOWN - 3] + "..."
+
+
+def _toml_string(text: str) -> str:
+    """A TOML basic string; JSON's escapes (backslash, quote, control chars) are valid TOML."""
+    return json.dumps(text)
