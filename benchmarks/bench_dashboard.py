@@ -58,6 +58,14 @@ def dashboard_speed(epochs: int, size: tuple[int, int] = (120, 40)) -> float:
         env={**os.environ, "TERM": "xterm-256color"},
     )  # fmt: skip
     os.close(child)
+    try:
+        return _read_summary(parent, proc)
+    finally:
+        proc.kill()  # a run left behind would skew every later measurement
+        proc.wait(timeout=60)
+
+
+def _read_summary(parent: int, proc: subprocess.Popen) -> float:
     screen, started = b"", False
     while True:
         assert select.select([parent], [], [], 600)[0], "the dashboard stopped drawing"

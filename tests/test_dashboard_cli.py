@@ -64,12 +64,15 @@ class Terminal:
 
 def test_dashboard_opens_trains_and_quits_mid_run_with_the_terminal_restored(tiny_data_dir):
     term = Terminal("--data-dir", tiny_data_dir, "--epochs", "1000", "--batch-size", "8")
-    term.read_until(b"Start")
-    term.type(b"\x12")  # ctrl+r
-    term.read_until(b"running")
-    term.read_until(b"examples/sec")  # progress arrived from the worker
-    term.type(b"\x11")  # ctrl+q during the run
-    assert term.finish() == 0
+    try:
+        term.read_until(b"Start")
+        term.type(b"\x12")  # ctrl+r
+        term.read_until(b"running")
+        term.read_until(b"examples/sec")  # progress arrived from the worker
+        term.type(b"\x11")  # ctrl+q during the run
+        assert term.finish() == 0
+    finally:
+        term.proc.kill()  # only matters when an assertion above failed
     assert term.output.rstrip().endswith(LEAVE_ALT_SCREEN) or LEAVE_ALT_SCREEN in term.output[-200:]
 
 
