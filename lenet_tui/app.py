@@ -6,6 +6,7 @@ as messages; everything on screen is updated from those messages on the UI threa
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import time
 from collections.abc import Callable, Iterable
@@ -37,7 +38,13 @@ from lenet_tui.events import (
 )
 from lenet_tui.help_screen import HelpScreen
 from lenet_tui.inspection import Inspector
-from lenet_tui.messages import DataFailed, DataLoaded, TrainingEvent, WeightsSnapshot
+from lenet_tui.messages import (
+    DataFailed,
+    DataLoaded,
+    ModelPreview,
+    TrainingEvent,
+    WeightsSnapshot,
+)
 from lenet_tui.model import build_lenet, layer_table
 from lenet_tui.training import Trainer
 from lenet_tui.widgets.activation_viewer import ActivationViewer
@@ -45,6 +52,7 @@ from lenet_tui.widgets.config_form import ConfigForm
 from lenet_tui.widgets.layer_table import LayerTable
 from lenet_tui.widgets.metrics_plot import MetricsPlot, legend
 from lenet_tui.widgets.run_status import RunStatus, RunView
+from lenet_tui.worker_threads import ThreadPerTask
 
 Clock = Callable[[], float]
 NARROW = 100
@@ -110,6 +118,9 @@ class LenetApp(App[None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        # Before the first worker: every thread worker gets a thread that ends with it (why: see
+        # lenet_tui.worker_threads); the loop shuts the executor down, joining them, on exit.
+        asyncio.get_running_loop().set_default_executor(ThreadPerTask("lenet-tui"))
         self.query_one(MetricsPlot).reset(self.initial_config.epochs)
         self.set_interval(1.0, self.tick, name="elapsed")
         self.query_one("#field-lr").focus()
@@ -173,10 +184,27 @@ class LenetApp(App[None]):
         if key == self._untrained_key:
             return
         self._untrained_key = key
-        self.query_one(LayerTable).show_layers(layer_table(build_lenet(config.model)))
-        if self.data is not None:
-            viewer = self.query_one(ActivationViewer)
-            viewer.show_weights(Inspector.untrained(config.model, config.seed, self.data))
+        self.preview_model(key, config, self.data)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="preview")
+    def preview_model(self, key: object, config: TrainConfig, data: FashionMNIST | None) -> None:
+        """Build the form's model off the UI thread.
+
+        No torch work runs on the UI thread: a thread that runs a parallel torch op keeps an
+        OpenMP pool for life, which slows training (see lenet_tui.worker_threads); a worker's
+        thread and pool end with the worker.
+        """
+        layers = layer_table(build_lenet(config.model))
+        inspector = None if data is None else Inspector.untrained(config.model, config.seed, data)
+        self.post_message(ModelPreview(key, layers, inspector))
+
+    @on(ModelPreview)
+    def show_preview(self, message: ModelPreview) -> None:
+        if message.key != self._untrained_key or self.running:
+            return  # the form changed again, or a run started, since it was asked for
+        self.query_one(LayerTable).show_layers(message.layers)
+        if message.inspector is not None:
+            self.query_one(ActivationViewer).show_weights(message.inspector)
 
     # -- actions -------------------------------------------------------------------------------
 
@@ -289,9 +317,9 @@ class LenetApp(App[None]):
         if isinstance(event, RunStarted):
             self.query_one(LayerTable).show_layers(event.layers)
             self._set_view(device=event.device, data_source=event.data_source, now=now)
-        elif isinstance(event, TrainProgress):
+        elif isinstance(event, TrainProgress):  # shown at the next tick, like every figure below
             plot.add_train(event.epoch, event.train_loss, event.train_acc)
-            self._set_view(
+            self._note(
                 epoch=event.epoch,
                 train_loss=event.train_loss,
                 train_acc=event.train_acc,
@@ -300,9 +328,7 @@ class LenetApp(App[None]):
             )
         elif isinstance(event, EpochEnd):
             plot.add_test(event.epoch, event.test_acc)
-            self._set_view(
-                epoch=float(event.epoch), test_acc=event.test_acc, test_epoch=event.epoch
-            )
+            self._note(epoch=float(event.epoch), test_acc=event.test_acc, test_epoch=event.epoch)
         elif isinstance(event, RunFinished):
             self._end_run("finished", summary=summary_lines(event), now=now)
         elif isinstance(event, RunStopped):
@@ -326,15 +352,26 @@ class LenetApp(App[None]):
         self.query_one(ConfigForm).disabled = False
 
     def tick(self) -> None:
+        """Once a second during a run: show the figures that arrived since the last tick.
+
+        Progress arrives several times a second; drawing it on arrival costs the UI thread,
+        and with it training on a small CPU, several renders a second for no visible gain.
+        """
         if self.running:
             self._set_view(now=self._clock())
+            self.query_one(MetricsPlot).draw_new_points()
 
     def _end_run(self, state: str, **changes: object) -> None:
         self._set_view(state=state, **changes)
+        self.query_one(MetricsPlot).draw_new_points()
         self.notify(f"run {state}; ctrl+n for a new run", timeout=5)
 
-    def _set_view(self, **changes: object) -> None:
+    def _note(self, **changes: object) -> None:
+        """Record figures for the status panel; the next tick shows them."""
         self.view = self.view.evolve(**changes)
+
+    def _set_view(self, **changes: object) -> None:
+        self._note(**changes)
         self.query_one(RunStatus).view = self.view
 
 

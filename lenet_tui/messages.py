@@ -9,6 +9,7 @@ from textual.message import Message
 from lenet_tui.data import FashionMNIST
 from lenet_tui.events import Event
 from lenet_tui.inspection import Inspector
+from lenet_tui.model import LayerInfo
 
 
 @dataclass
@@ -37,3 +38,14 @@ class WeightsSnapshot(Message):
     """A frozen copy of the weights, taken at the start of a run and after each epoch."""
 
     inspector: Inspector
+
+
+@dataclass
+class ModelPreview(Message):
+    """What the form's model looks like before a run: its layers and its starting weights."""
+
+    key: object
+    """The model options and seed it was made for; a preview for stale ones is dropped."""
+    layers: list[LayerInfo]
+    inspector: Inspector | None
+    """None while there are no test images to show."""

@@ -113,7 +113,7 @@ async def test_model_options_and_preset_update_the_layer_table(tiny_dataset):
     app = make_app(tiny_dataset)
     async with app.run_test(size=SIZE) as pilot:
         table = app.query_one(LayerTable)
-        assert table.row_count == 13  # 12 layers and the total
+        await wait_until(pilot, lambda: table.row_count == 13)  # 12 layers and the total
         assert str(table.get_row_at(12)[2]) == "61,706"  # the book's parameter count
 
         field(app, "preset").focus()
@@ -126,11 +126,16 @@ async def test_model_options_and_preset_update_the_layer_table(tiny_dataset):
             True,
         )
         assert config.lr == 0.1
-        names = [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
-        assert names[:4] == ["Conv2d", "BatchNorm2d", "ReLU", "MaxPool2d"]
+
+        def names() -> list[str]:
+            return [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
+
+        await wait_until(
+            pilot, lambda: names()[:4] == ["Conv2d", "BatchNorm2d", "ReLU", "MaxPool2d"]
+        )
 
         await type_into(pilot, "channels", "8,20")
-        assert str(table.get_row_at(0)[1]) == "1 × 8 × 28 × 28"
+        await wait_until(pilot, lambda: str(table.get_row_at(0)[1]) == "1 × 8 × 28 × 28")
         field(app, "activation").focus()
         await pilot.press("enter", "up", "enter")  # back to sigmoid: no preset matches now
         await pilot.pause()
@@ -160,6 +165,21 @@ async def test_a_short_run_updates_plot_status_table_and_maps(tiny_dataset):
         await pilot.pause()
         assert app.query_one(ActivationViewer).inspection.epoch == 2  # the trained weights
         assert app.check_action("start", ()) is True and app.check_action("stop", ()) is None
+
+
+async def test_no_worker_thread_outlives_its_work(tiny_dataset):
+    """An idle thread left with an OpenMP pool slows the next run's training (worker_threads)."""
+    app = make_app(tiny_dataset)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: app.view.state == "finished")
+        await wait_until(pilot, lambda: app.query_one(ActivationViewer).inspection is not None)
+        await app.workers.wait_for_complete()
+        for thread in threading.enumerate():
+            if thread.name.startswith("lenet-tui"):
+                thread.join(timeout=10)  # a finished worker's thread may still be unwinding
+        assert [t.name for t in threading.enumerate() if t.name.startswith("lenet-tui")] == []
+        assert [t.name for t in threading.enumerate() if t.name.startswith("asyncio")] == []
 
 
 async def test_picking_a_coat_then_a_pullover_changes_the_heatmaps(tiny_dataset):
@@ -273,7 +293,9 @@ async def test_command_line_model_options_survive_into_the_form(tiny_dataset):
         await pilot.pause()
         assert app.query_one(ConfigForm).config == config
         assert field(app, "preset").value == "custom"
-        assert str(app.query_one(LayerTable).get_row_at(1)[0]) == "ReLU"
+        table = app.query_one(LayerTable)
+        await wait_until(pilot, lambda: table.row_count == 13)
+        assert str(table.get_row_at(1)[0]) == "ReLU"
 
 
 async def test_the_viewer_works_before_a_run_when_the_data_loads_in_the_background(

@@ -10,7 +10,6 @@ from lenet_tui.config import TrainConfig
 from lenet_tui.events import EpochEnd, RunStarted, TrainProgress
 from lenet_tui.messages import TrainingEvent
 from lenet_tui.model import build_lenet, count_parameters, layer_table
-from lenet_tui.widgets.metrics_plot import MetricsPlot
 
 SIZES = [(120, 40), (80, 24)]
 CONFIG = TrainConfig(lr=0.5, epochs=3, device="cpu")
@@ -79,7 +78,7 @@ def test_dashboard_mid_run(snap_compare, tiny_dataset, size):
         for event in mid_run_events():
             app.post_message(TrainingEvent(event))
         await pilot.pause()
-        app.query_one(MetricsPlot).replot()  # draw now rather than at the next timed redraw
+        app.tick()  # draw now rather than at the next once-a-second tick
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=size, run_before=run_half_way)

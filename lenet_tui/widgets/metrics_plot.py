@@ -25,15 +25,14 @@ def legend() -> Text:
     return text.rstrip() or text
 
 
-REDRAW_EVERY = 1.0
-"""Seconds between redraws while points stream in: plotext draws in pure Python on the UI
-thread, which shares the CPU with training; every point is kept and drawn at the next redraw."""
-
-
 class MetricsPlot(PlotextPlot):
-    """Points arrive a few times per epoch (train) and once per epoch (test)."""
+    """Points arrive a few times per epoch (train) and once per epoch (test).
 
-    _redraw_pending = False
+    Adding a point does not redraw: plotext draws in pure Python on the UI thread, which shares
+    the CPU with training, so the app calls `draw_new_points` on its once-a-second tick.
+    """
+
+    _stale = False
 
     def on_mount(self) -> None:
         self.reset(epochs=10)
@@ -51,17 +50,17 @@ class MetricsPlot(PlotextPlot):
             return
         for series, value in zip(self._train, (epoch, loss, acc), strict=True):
             series.append(value)
-        self._replot_soon()
+        self._stale = True
 
     def add_test(self, epoch: int, acc: float) -> None:
         self._test[0].append(epoch)
         self._test[1].append(acc)
-        self._replot_soon()
+        self._stale = True
 
-    def _replot_soon(self) -> None:
-        if not self._redraw_pending:
-            self._redraw_pending = True
-            self.set_timer(REDRAW_EVERY, self.replot)
+    def draw_new_points(self) -> None:
+        """Redraw if points arrived since the last drawing."""
+        if self._stale:
+            self.replot()
 
     @property
     def points(self) -> int:
@@ -69,7 +68,7 @@ class MetricsPlot(PlotextPlot):
         return 2 * len(self._train[0]) + len(self._test[0])
 
     def replot(self) -> None:
-        self._redraw_pending = False
+        self._stale = False
         plt = self.plt
         plt.clear_data()
         plt.xlabel("epoch")

@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from rich.console import Group
+from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.reactive import reactive
-from textual.widgets import ProgressBar, Static
+from textual.widgets import Static
 
 
 @dataclass(frozen=True)
@@ -63,20 +64,36 @@ STATE_STYLES = {
 
 
 class RunStatus(Vertical):
-    """The status panel; the app assigns `view` and the panel redraws."""
+    """The status panel; the app assigns `view` and the panel redraws.
+
+    It is redrawn about once a second during a run, on the UI thread that shares the CPU with
+    training, so it does as little as it can: only the parts whose values changed are rebuilt,
+    and the layout is recomputed only when a part can have changed height.
+    """
 
     view: reactive[RunView] = reactive(RunView, always_update=True)
+    _shown: RunView | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(id="status-table")
-        yield ProgressBar(total=1, show_eta=False, id="status-progress")
+        yield Static(id="status-progress")
         yield Static(id="status-summary")
 
     def watch_view(self, view: RunView) -> None:
-        self.query_one("#status-table", Static).update(_table(view))
-        bar = self.query_one("#status-progress", ProgressBar)
-        bar.update(total=max(view.epochs, 1), progress=view.epoch)
-        self.query_one("#status-summary", Static).update(_summary(view))
+        old, self._shown = self._shown, view
+        if old == view:
+            return
+        self.query_one("#status-table", Static).update(
+            _table(view), layout=old is None or old.data_source != view.data_source
+        )
+        if old is None or (old.epoch, old.epochs) != (view.epoch, view.epochs):
+            self.query_one("#status-progress", Static).update(_progress(view), layout=old is None)
+        if old is None or (old.summary, old.message, old.state) != (
+            view.summary,
+            view.message,
+            view.state,
+        ):
+            self.query_one("#status-summary", Static).update(_summary(view))
 
 
 def _table(view: RunView) -> Table:
@@ -98,6 +115,16 @@ def _table(view: RunView) -> Table:
     table.add_row("test", test)
     table.add_row("data", Text(view.data_source or "–", style="dim"))
     return table
+
+
+def _progress(view: RunView) -> ProgressBar:
+    return ProgressBar(
+        total=max(view.epochs, 1),
+        completed=view.epoch,
+        complete_style="bold green",
+        finished_style="bold cyan",
+        style="grey23",
+    )
 
 
 def _summary(view: RunView) -> Group:
