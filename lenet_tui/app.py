@@ -1,7 +1,8 @@
 """The dashboard: a form before a run; live plots, status and activations while it trains.
 
-Training runs in a thread worker that drives the engine (lenet_tui.training) and posts its events
-as messages; everything on screen is updated from those messages on the UI thread.
+Training runs in a thread worker that drives the engine (lenet_tui.training), keeps the run's
+folder (lenet_tui.runs) and posts the engine's events as messages; everything on screen is
+updated from those messages on the UI thread.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Footer, Header, Static, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
+from lenet_tui.checkpoint import Checkpoint
 from lenet_tui.config import TrainConfig
 from lenet_tui.data import FashionMNIST, load_fashion_mnist
 from lenet_tui.devices import available_devices
@@ -42,10 +44,16 @@ from lenet_tui.messages import (
     DataFailed,
     DataLoaded,
     ModelPreview,
+    ResumeFailed,
+    ResumeReady,
+    RunOpened,
     TrainingEvent,
     WeightsSnapshot,
 )
 from lenet_tui.model import build_lenet, layer_table
+from lenet_tui.resume_screen import ResumeScreen
+from lenet_tui.run_history import list_runs
+from lenet_tui.runs import RunFolder, RunFolderError, RunRecorder, default_runs_dir
 from lenet_tui.training import Trainer
 from lenet_tui.widgets.activation_viewer import ActivationViewer
 from lenet_tui.widgets.config_form import ConfigForm
@@ -70,6 +78,7 @@ class LenetApp(App[None]):
         Binding("ctrl+r", "start", "Start", priority=True),
         Binding("ctrl+x", "stop", "Stop", priority=True),
         Binding("ctrl+n", "new_run", "New run", priority=True),
+        Binding("ctrl+o", "resume", "Resume", priority=True),
         Binding("f2", "show_tab('train')", "Train", show=False),
         Binding("f3", "show_tab('activations')", "Activations", show=False),
         Binding("f1", "help", "Help"),
@@ -88,11 +97,21 @@ class LenetApp(App[None]):
         data: FashionMNIST | None = None,
         devices: list[str] | None = None,
         clock: Clock = time.monotonic,
+        run_dir: Path | None = None,
+        resume: Path | None = None,
     ) -> None:
         super().__init__()
         self.initial_config = config
         self.data = data
         self._data_dir, self._download = data_dir, download
+        self._run_dir = run_dir
+        """Where the first run started here is kept (later ones get new default folders)."""
+        self._resume_at_start = resume
+        self._pending_resume: ResumeReady | None = None
+        self.folder: RunFolder | None = None
+        """The folder of the current or last run."""
+        self._checkpoint_epoch: int | None = None
+        """The epoch of the current or last run's newest checkpoint on disk."""
         self._devices = devices if devices is not None else available_devices()
         self._clock = clock
         self._trainer: Trainer | None = None
@@ -124,13 +143,17 @@ class LenetApp(App[None]):
         self.query_one(MetricsPlot).reset(self.initial_config.epochs)
         self.set_interval(1.0, self.tick, name="elapsed")
         self.query_one("#field-lr").focus()
-        if self.data is None:
-            self.load_data()
-        else:
+        if self.data is not None:
             self.post_message(DataLoaded(self.data))
+        if self._resume_at_start is not None:
+            self.open_run(self._resume_at_start)  # then loads the data the run was trained on
+        elif self.data is None:
+            self.load_data()
 
     def on_resize(self, event: Resize) -> None:
-        self.query_one(Footer).compact = event.size.width < NARROW
+        footer = self.query_one(Footer)
+        footer.compact = event.size.width < NARROW
+        footer.show_command_palette = event.size.width >= NARROW  # ctrl+p still opens it
 
     # -- data ----------------------------------------------------------------------------------
 
@@ -152,7 +175,10 @@ class LenetApp(App[None]):
         self._untrained_key = None  # the form's model was seen before there were images to show
         self.query_one(ConfigForm).show_data_source(message.data.source)
         self.show_form_model(self.query_one(ConfigForm).config)
-        if self._start_when_loaded:
+        if self._pending_resume is not None:
+            pending, self._pending_resume = self._pending_resume, None
+            self.resume_ready(pending)
+        elif self._start_when_loaded:
             self.action_start()
 
     @on(DataFailed)
@@ -209,12 +235,16 @@ class LenetApp(App[None]):
     # -- actions -------------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Keys that cannot apply now leave the footer (it must fit 80 columns); Start stays,
+        greyed, while the form has errors."""
         if action == "start":
-            return None if self.running or self.query_one(ConfigForm).config is None else True
+            if self.running:
+                return False
+            return True if self.query_one(ConfigForm).config is not None else None
         if action == "stop":
-            return True if self.running else None
-        if action == "new_run":
-            return None if self.running else True
+            return self.running
+        if action in ("new_run", "resume"):
+            return not self.running
         return True
 
     def action_start(self) -> None:
@@ -232,15 +262,45 @@ class LenetApp(App[None]):
                 self.notify("there is no data to train on; see the status panel", severity="error")
             return
         try:
-            self._trainer = Trainer(config, self.data)
+            trainer = Trainer(config, self.data)
         except LenetError as exc:
             self.notify(str(exc), title="Cannot start", severity="error")
             return
-        self.show_run_starting(self._trainer.config)
-        self.running = True
-        self._worker = self.train(self._trainer)
+        run_dir, self._run_dir = self._run_dir, None  # --run-dir holds one run: the first
+        self._begin(trainer, None, run_dir)
 
-    def show_run_starting(self, config: TrainConfig) -> None:
+    def _begin(
+        self,
+        trainer: Trainer,
+        folder: RunFolder | None,
+        run_dir: Path | None = None,
+        history: list[dict] | None = None,
+    ) -> None:
+        """Show the run starting and hand it to the training worker."""
+        self._trainer = trainer
+        start = trainer.resume.epoch if trainer.resume is not None else 0
+        self.show_run_starting(trainer.config, start_epoch=start)
+        if history:
+            self._replay(history, start)
+        self.folder, self._checkpoint_epoch = folder, None
+        self.running = True
+        self._worker = self.train(trainer, folder, run_dir)
+
+    def _replay(self, history: list[dict], upto: int) -> None:
+        """Plot a resumed run's points from before its checkpoint."""
+        plot = self.query_one(MetricsPlot)
+        for event in history:
+            epoch, kind = event.get("epoch"), event.get("event")
+            if not isinstance(epoch, (int, float)) or epoch > upto:
+                continue
+            loss, acc = event.get("train_loss"), event.get("train_acc")
+            if kind == "train_progress" and isinstance(loss, float) and isinstance(acc, float):
+                plot.add_train(epoch, loss, acc)
+            elif kind == "epoch_end" and isinstance(event.get("test_acc"), float):
+                plot.add_test(int(epoch), event["test_acc"])
+        plot.draw_new_points()
+
+    def show_run_starting(self, config: TrainConfig, start_epoch: int = 0) -> None:
         """Clear the plot and switch the side panel from the form to the run's status."""
         self.query_one(MetricsPlot).reset(config.epochs)
         self.query_one("#side", ContentSwitcher).current = "status"
@@ -251,7 +311,14 @@ class LenetApp(App[None]):
         now = self._clock()
         self.view = RunView(data_source=self.view.data_source)
         self._set_view(
-            state="running", epochs=config.epochs, started_at=now, now=now, seed=config.seed
+            state="running",
+            epochs=config.epochs,
+            epoch=float(start_epoch),
+            start_epoch=start_epoch,
+            started_at=now,
+            now=now,
+            seed=config.seed,
+            message=f"resuming after epoch {start_epoch}" if start_epoch else "",
         )
 
     def action_stop(self) -> None:
@@ -266,6 +333,85 @@ class LenetApp(App[None]):
         self.query_one("#side", ContentSwitcher).current = "form"
         self.action_show_tab("train")
         self.query_one("#field-lr").focus()
+
+    def action_resume(self) -> None:
+        """Pick a kept run and go on from its last checkpoint."""
+        if self.running:
+            self.notify("stop the run first (ctrl+x)", severity="warning")
+            return
+        where = default_runs_dir()
+        runs = list_runs(where, also=self.folder.path if self.folder else None)
+        preselect = self.folder.path if self.folder else None
+        self.push_screen(ResumeScreen(runs, where, preselect), self._resume_chosen)
+
+    def _resume_chosen(self, path: Path | None) -> None:
+        if path is not None:
+            self.open_run(path)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="open")
+    def open_run(self, path: Path) -> None:
+        """Check and load a kept run's settings, checkpoint and metrics (reads torch files)."""
+        try:
+            folder = RunFolder.existing(path)
+            config = folder.read_config()
+            checkpoint = folder.load_checkpoint(config)
+            history = folder.read_events()
+        except LenetError as exc:
+            self.post_message(ResumeFailed(str(exc)))
+        except Exception as exc:  # a bug or the machine: shown, never a dead worker
+            self.post_message(ResumeFailed(f"{type(exc).__name__}: {exc}"))
+        else:
+            self.post_message(ResumeReady(folder, config, checkpoint, history))
+
+    @on(ResumeFailed)
+    def resume_failed(self, message: ResumeFailed) -> None:
+        self.notify(message.error, title="Cannot resume", severity="error", timeout=30)
+        if self.data is None and self.view.state == "loading":
+            self.load_data()  # started with --resume: the dashboard is still of use
+
+    @on(ResumeReady)
+    def resume_ready(self, message: ResumeReady) -> None:
+        if self.running:
+            self.notify("stop the run first (ctrl+x)", severity="warning")
+            return
+        if self.data is None:
+            if self.view.state != "loading":
+                self.notify("there is no data to train on; see the status panel", severity="error")
+                return
+            self._pending_resume = message
+            if self._resume_at_start is not None:
+                self._resume_at_start = None
+                self._use_data_of(message.checkpoint)
+                self.load_data()
+            return
+        mismatch = self._data_mismatch(message.folder, message.checkpoint)
+        if mismatch:
+            self.notify(mismatch, title="Cannot resume", severity="error", timeout=30)
+            return
+        try:
+            trainer = Trainer(message.config, self.data, resume=message.checkpoint.state)
+        except LenetError as exc:
+            self.notify(str(exc), title="Cannot resume", severity="error", timeout=30)
+            return
+        self.query_one(ConfigForm).set_config(message.config)
+        self._begin(trainer, message.folder, history=message.history)
+
+    def _use_data_of(self, checkpoint: Checkpoint) -> None:
+        """Started with --resume and no data options: load the data the run was trained on."""
+        if self._data_dir is None and not self._download:
+            self._data_dir = Path(checkpoint.data_dir) if checkpoint.data_dir else None
+            self._download = checkpoint.download
+
+    def _data_mismatch(self, folder: RunFolder, checkpoint: Checkpoint) -> str | None:
+        """Why the loaded data is not the run's, in one line; None when it is."""
+        mine = (str(self._data_dir.resolve()) if self._data_dir else None, self._download)
+        if (checkpoint.data_dir, checkpoint.download) == mine:
+            return None
+        trained = checkpoint.data_dir or ("downloaded" if checkpoint.download else "bundled")
+        return (
+            f"{folder.path}: trained on the {trained} data, not the data loaded here; "
+            f"quit and run lenet-tui --resume {folder.path}"
+        )
 
     def action_show_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab
@@ -290,6 +436,9 @@ class LenetApp(App[None]):
         yield SystemCommand("Stop training", "Stop after the current batch", self.action_stop)
         yield SystemCommand("New run", "Back to the form with the last values", self.action_new_run)
         yield SystemCommand(
+            "Resume a run", "Go on from a kept run's last checkpoint", self.action_resume
+        )
+        yield SystemCommand(
             "Show activations",
             "Pick test images, see conv feature maps",
             lambda: self.action_show_tab("activations"),
@@ -299,13 +448,36 @@ class LenetApp(App[None]):
     # -- training ------------------------------------------------------------------------------
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="train")
-    def train(self, trainer: Trainer) -> None:
-        """Drive the engine; weights are copied while it is paused between two events."""
-        for event in trainer.run():
-            if isinstance(event, (RunStarted, EpochEnd)) and trainer.model is not None:
-                epoch = event.epoch if isinstance(event, EpochEnd) else 0
-                self.post_message(WeightsSnapshot(Inspector(trainer.model, trainer.data, epoch)))
-            self.post_message(TrainingEvent(event))
+    def train(self, trainer: Trainer, folder: RunFolder | None, run_dir: Path | None) -> None:
+        """Drive the engine and keep the run folder up to date (a checkpoint at each epoch end).
+
+        Weights are copied and checkpoints written while the engine is paused between events.
+        The run folder is new (in run_dir, else a fresh default one) unless resuming.
+        """
+        try:
+            folder = folder or RunFolder.create(trainer.config, run_dir)
+            recorder = RunRecorder(folder, trainer, self._data_dir, self._download)
+        except LenetError as exc:
+            self.post_message(TrainingEvent(RunFailed(str(exc), traceback="")))
+            return
+        self.post_message(RunOpened(folder))
+        try:
+            for event in trainer.run():
+                recorder.record(event)
+                if isinstance(event, (RunStarted, EpochEnd)) and trainer.model is not None:
+                    epoch = event.epoch if isinstance(event, EpochEnd) else event.start_epoch
+                    inspector = Inspector(trainer.model, trainer.data, epoch)
+                    self.post_message(WeightsSnapshot(inspector))
+                self.post_message(TrainingEvent(event))
+        except RunFolderError as exc:  # the disk filled up, say: training ends here
+            self.post_message(TrainingEvent(RunFailed(f"{exc}; training stopped", traceback="")))
+        finally:
+            recorder.close()
+
+    @on(RunOpened)
+    def run_opened(self, message: RunOpened) -> None:
+        self.folder = message.folder
+        self._set_view(run_dir=_home_relative(message.folder.path))
 
     @on(WeightsSnapshot)
     def show_weights(self, message: WeightsSnapshot) -> None:
@@ -316,6 +488,7 @@ class LenetApp(App[None]):
         event, now, plot = message.event, self._clock(), self.query_one(MetricsPlot)
         if isinstance(event, RunStarted):
             self.query_one(LayerTable).show_layers(event.layers)
+            self._checkpoint_epoch = event.start_epoch
             self._set_view(device=event.device, data_source=event.data_source, now=now)
         elif isinstance(event, TrainProgress):  # shown at the next tick, like every figure below
             plot.add_train(event.epoch, event.train_loss, event.train_acc)
@@ -327,14 +500,16 @@ class LenetApp(App[None]):
                 now=now,
             )
         elif isinstance(event, EpochEnd):
+            self._checkpoint_epoch = event.epoch
             plot.add_test(event.epoch, event.test_acc)
             self._note(epoch=float(event.epoch), test_acc=event.test_acc, test_epoch=event.epoch)
         elif isinstance(event, RunFinished):
             self._end_run("finished", summary=summary_lines(event), now=now)
         elif isinstance(event, RunStopped):
-            self._end_run("stopped", message=f"stopped in epoch {event.epoch}, step {event.step}")
+            stopped = f"stopped in epoch {event.epoch}, step {event.step}"
+            self._end_run("stopped", message=f"{stopped}; {self._kept(resume=True)}")
         elif isinstance(event, RunDiverged):
-            self._end_run("diverged", message=event.message)
+            self._end_run("diverged", message=f"{event.message} {self._kept(resume=False)}")
             self.notify(event.message, title="Run diverged", severity="error", timeout=30)
         elif isinstance(event, RunFailed):
             self._end_run("failed", message=f"training failed: {event.error}")
@@ -361,6 +536,16 @@ class LenetApp(App[None]):
             self._set_view(now=self._clock())
             self.query_one(MetricsPlot).draw_new_points()
 
+    def _kept(self, resume: bool) -> str:
+        """What of the run is on disk, and (for a stopped run) how to go on."""
+        if self.folder is None or self._checkpoint_epoch is None:
+            return "no checkpoint was written"
+        k = self._checkpoint_epoch
+        at = "the start of training" if k == 0 else f"the end of epoch {k}"
+        if resume:
+            return f"its checkpoint at {at} is kept: ctrl+o resumes it"
+        return f"The last good checkpoint ({at}) is kept."
+
     def _end_run(self, state: str, **changes: object) -> None:
         self._set_view(state=state, **changes)
         self.query_one(MetricsPlot).draw_new_points()
@@ -383,8 +568,14 @@ def create_app(
     data: FashionMNIST | None = None,
     devices: list[str] | None = None,
     clock: Clock = time.monotonic,
+    run_dir: Path | None = None,
+    resume: Path | None = None,
 ) -> LenetApp:
-    """The one way to build the dashboard, for the command line and the tests alike."""
+    """The one way to build the dashboard, for the command line and the tests alike.
+
+    Runs are kept in run folders (the first in run_dir, if given); with resume, the run in that
+    folder goes on as soon as its data is loaded.
+    """
     return LenetApp(
         config or TrainConfig(),
         data_dir=data_dir,
@@ -392,4 +583,14 @@ def create_app(
         data=data,
         devices=devices,
         clock=clock,
+        run_dir=run_dir,
+        resume=resume,
     )
+
+
+def _home_relative(path: Path) -> str:
+    """The path with the home directory shown as ~, as a shell user would write it."""
+    path = Path(path).absolute()
+    with contextlib.suppress(ValueError):
+        return str(Path("~") / path.relative_to(Path.home()))
+    return str(path)

@@ -113,8 +113,8 @@ SETTINGS = ("lr", "epochs", "batch_size", "device", "seed")
 MODEL_SETTINGS = ("activation", "pooling", "batch_norm", "channels", "kernel_size")
 RESUME_CONFLICTS = (*SETTINGS, *MODEL_SETTINGS, "config", "run_dir")
 """Arguments --resume refuses: the run folder's config.toml decides the settings."""
-HEADLESS_ONLY = ("resume", "run_dir", "metrics_out")
-"""Arguments the dashboard does not take yet."""
+HEADLESS_ONLY = ("metrics_out",)
+"""Arguments for scripts only: the dashboard keeps its runs' metrics in their run folders."""
 
 
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
@@ -145,13 +145,20 @@ def main(argv: list[str] | None = None) -> int:
         headless_only = [_flag(n) for n in HEADLESS_ONLY if getattr(args, n) is not None]
         if headless_only and not args.no_ui:
             raise LenetError(
-                f"{', '.join(headless_only)} work with --no-ui only in this release; add --no-ui"
+                f"{', '.join(headless_only)} is for --no-ui runs (the dashboard keeps every "
+                "run's metrics.jsonl in its run folder); add --no-ui"
             )
         config = config_from_args(args)
         if not args.no_ui:
             from lenet_tui.dashboard import run_dashboard  # imports torch and textual
 
-            return run_dashboard(config, data_dir=args.data_dir, download=args.download)
+            return run_dashboard(
+                config,
+                data_dir=args.data_dir,
+                download=args.download,
+                run_dir=args.run_dir,
+                resume=args.resume,
+            )
         from lenet_tui.headless import run_headless  # imports torch: not on the --help path
 
         return run_headless(

@@ -58,9 +58,7 @@ class Inspector:
     @classmethod
     def untrained(cls, config: ModelConfig, seed: int | None, data: FashionMNIST) -> Inspector:
         """The weights a run with this model and seed starts from (any seed when None)."""
-        if seed is not None:
-            torch.manual_seed(seed)  # as the trainer does before building the model
-        return cls(build_lenet(config), data, epoch=0)
+        return cls(build_lenet(config, seed=seed), data, epoch=0)
 
     @property
     def size(self) -> int:

@@ -6,10 +6,13 @@ from dataclasses import dataclass
 
 from textual.message import Message
 
+from lenet_tui.checkpoint import Checkpoint
+from lenet_tui.config import TrainConfig
 from lenet_tui.data import FashionMNIST
 from lenet_tui.events import Event
 from lenet_tui.inspection import Inspector
 from lenet_tui.model import LayerInfo
+from lenet_tui.runs import RunFolder
 
 
 @dataclass
@@ -49,3 +52,28 @@ class ModelPreview(Message):
     layers: list[LayerInfo]
     inspector: Inspector | None
     """None while there are no test images to show."""
+
+
+@dataclass
+class RunOpened(Message):
+    """The run's folder is ready: settings written (or a resumed run's metrics trimmed)."""
+
+    folder: RunFolder
+
+
+@dataclass
+class ResumeReady(Message):
+    """A kept run, checked and loaded, ready to go on from its checkpoint."""
+
+    folder: RunFolder
+    config: TrainConfig
+    checkpoint: Checkpoint
+    history: list[dict]
+    """The run's metrics so far, as read from metrics.jsonl (for the plot)."""
+
+
+@dataclass
+class ResumeFailed(Message):
+    """A kept run cannot be resumed; the one-line reason."""
+
+    error: str

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import torch
 from torch import nn
 
@@ -11,9 +13,25 @@ from lenet_tui.events import LayerInfo
 INPUT_SHAPE = (1, 1, 28, 28)
 
 
-def build_lenet(config: ModelConfig | None = None) -> nn.Sequential:
-    """LeNet-5: two conv blocks, then three dense layers; Xavier-uniform weights as in d2l."""
-    config = config or ModelConfig()
+_GLOBAL_RNG = threading.Lock()
+"""Held while a network is built: its initial weights are drawn from torch's global generator,
+which every thread shares, so two builds in two threads (the dashboard's preview and a run
+starting) would otherwise interleave their draws and neither would get its seed's weights."""
+
+
+def build_lenet(config: ModelConfig | None = None, *, seed: int | None = None) -> nn.Sequential:
+    """LeNet-5: two conv blocks, then three dense layers; Xavier-uniform weights as in d2l.
+
+    With a seed, torch's global generator is seeded first, so the weights are those of any run
+    with that seed; builds in different threads never interleave.
+    """
+    with _GLOBAL_RNG:
+        if seed is not None:
+            torch.manual_seed(seed)
+        return _build(config or ModelConfig())
+
+
+def _build(config: ModelConfig) -> nn.Sequential:
     c1, c2 = config.channels
     k = config.kernel_size
     features = nn.Sequential(

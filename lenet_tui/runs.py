@@ -139,13 +139,17 @@ class RunFolder:
             )
         return checkpoint
 
+    def read_events(self) -> list[dict]:
+        """The whole events in metrics.jsonl, oldest first (none if there is no such file)."""
+        return read_events(self.metrics_path)
+
     def trim_metrics(self, epoch: int) -> None:
         """Rewrite metrics.jsonl atomically to the events up to the end of `epoch`.
 
         What a stopped or killed run logged after its checkpoint (a torn last line included) is
         dropped, since the resumed run trains that part again and logs it anew.
         """
-        events = _read_events(self.metrics_path)
+        events = read_events(self.metrics_path)
         keep = 0
         for i, event in enumerate(events):
             done = event.get("epoch")
@@ -245,7 +249,7 @@ def _fresh_name(base: Path) -> Path:
     return path
 
 
-def _read_events(path: Path) -> list[dict]:
+def read_events(path: Path) -> list[dict]:
     """The whole JSON objects at the start of a JSONL file; stops at a torn or foreign line."""
     try:
         text = path.read_text(encoding="utf-8", errors="replace")

@@ -226,8 +226,8 @@ class Trainer:
         )
 
     def _build_model(self) -> tuple[nn.Sequential, torch.optim.Optimizer]:
-        torch.manual_seed(self.config.seed)
-        self.model = build_lenet(self.config.model).to(self.device, memory_format=self._layout)
+        model = build_lenet(self.config.model, seed=self.config.seed)
+        self.model = model.to(self.device, memory_format=self._layout)
         return self.model, torch.optim.SGD(self.model.parameters(), lr=self.config.lr)
 
     def _to_device(self, images: torch.Tensor, labels: torch.Tensor):

@@ -164,7 +164,7 @@ async def test_a_short_run_updates_plot_status_table_and_maps(tiny_dataset):
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert app.query_one(ActivationViewer).inspection.epoch == 2  # the trained weights
-        assert app.check_action("start", ()) is True and app.check_action("stop", ()) is None
+        assert app.check_action("start", ()) is True and app.check_action("stop", ()) is False
 
 
 async def test_no_worker_thread_outlives_its_work(tiny_dataset):
@@ -216,13 +216,17 @@ async def test_stop_during_a_run(tiny_dataset):
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("ctrl+r")
         await wait_until(pilot, lambda: app.view.train_loss is not None)
-        assert app.running and app.check_action("start", ()) is None
+        assert app.running and app.check_action("start", ()) is False
         assert app.query_one(ConfigForm).disabled  # hidden, so keys cannot edit it unseen
         await pilot.press("ctrl+x")
         await app.workers.wait_for_complete()
         await wait_until(pilot, lambda: not app.running)
         assert app.view.state == "stopped"
-        assert re.fullmatch(r"stopped in epoch \d+, step \d+", app.view.message)
+        assert re.fullmatch(
+            r"stopped in epoch \d+, step \d+; its checkpoint at the (start of training|end of "
+            r"epoch \d+) is kept: ctrl\+o resumes it",
+            app.view.message,
+        )
         assert app.view.epoch < 10  # of 1000: it stopped promptly, not at the end
 
         await pilot.press("ctrl+n")  # a new run starts from the form, last values kept
@@ -378,8 +382,11 @@ async def test_a_diverging_run_says_so_and_offers_the_form(tiny_dataset):
         await wait_until(pilot, lambda: not app.running)
         assert app.view.state == "diverged"
         assert re.fullmatch(
-            r"diverged at epoch 1, step \d+ — learning rate too high\?", app.view.message
+            r"diverged at epoch 1, step \d+ — learning rate too high\? The last good checkpoint "
+            r"\(the start of training\) is kept\.",
+            app.view.message,
         )
+        assert (app.folder.path / "checkpoint.pt").is_file()
         assert "learning rate too high?" in shown(app, "#status-summary")
         await pilot.press("ctrl+n")
         assert app.query_one("#side", ContentSwitcher).current == "form"

@@ -92,12 +92,30 @@ def test_dashboard_refuses_a_data_dir_without_the_files(tmp_path):
     assert result.stderr.count("\n") == 1
 
 
-def test_headless_only_flags_are_refused_for_the_dashboard(tmp_path):
-    result = lenet_tui("--resume", tmp_path, "--metrics-out", tmp_path / "m.jsonl")
+def test_metrics_out_is_refused_for_the_dashboard(tmp_path):
+    result = lenet_tui("--metrics-out", tmp_path / "m.jsonl")
     assert result.returncode == 2
     assert result.stderr == (
-        "lenet-tui: --resume, --metrics-out work with --no-ui only in this release; add --no-ui\n"
+        "lenet-tui: --metrics-out is for --no-ui runs (the dashboard keeps every run's "
+        "metrics.jsonl in its run folder); add --no-ui\n"
     )
+    assert not (tmp_path / "m.jsonl").exists()
+
+
+def test_dashboard_refuses_a_resume_folder_that_is_not_a_run(tmp_path):
+    result = lenet_tui("--resume", tmp_path)
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"lenet-tui: {tmp_path}: not a run folder (no config.toml); pass a folder a run wrote\n"
+    )
+
+
+def test_dashboard_refuses_a_run_dir_that_holds_a_run(tmp_path):
+    (tmp_path / "config.toml").write_text("lr = 0.5\n")
+    result = lenet_tui("--run-dir", tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"lenet-tui: {tmp_path}: already holds a run; continue it")
+    assert result.stderr.count("\n") == 1
 
 
 def test_a_config_file_fills_the_dashboards_form(tmp_path):

@@ -1,8 +1,10 @@
 """The network matches d2l's LeNet-5 and its exercise variants."""
 
 import math
+import threading
 
 import pytest
+import torch
 from torch import nn
 
 from lenet_tui.config import ModelConfig
@@ -66,3 +68,24 @@ def test_channels_and_kernel_size_change_shapes(channels, kernel_size, conv2_sha
     assert rows[3].output_shape == conv2_shape
     assert rows[6].output_shape == (1, flat)
     assert isinstance(net[7], nn.Linear) and net[7].in_features == flat
+
+
+def test_a_seed_gives_its_weights_even_while_other_threads_build():
+    """The dashboard builds previews in one thread while a run builds its network in another."""
+    reference = build_lenet(seed=3).state_dict()
+    seeded: list[dict] = []
+
+    def build(seed: int | None) -> None:
+        for _ in range(5):
+            net = build_lenet(seed=seed)
+            if seed is not None:
+                seeded.append(net.state_dict())
+
+    threads = [threading.Thread(target=build, args=(s,)) for s in (3, None, 3, None)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(seeded) == 10
+    for state in seeded:
+        assert all(torch.equal(state[k], reference[k]) for k in reference)

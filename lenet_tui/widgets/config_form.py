@@ -111,6 +111,19 @@ class ConfigForm(VerticalScroll):
         """Say which data a run will train on (or why there is none)."""
         self.query_one("#form-data", Static).update(f"data: {source}")
 
+    def set_config(self, config: TrainConfig) -> None:
+        """Fill every field from `config` (a resumed run's settings, so ctrl+n offers them)."""
+        with self.prevent(Input.Changed, Select.Changed, Switch.Changed):
+            self._field("lr", Input).value = repr(config.lr)
+            self._field("epochs", Input).value = str(config.epochs)
+            self._field("batch_size", Input).value = str(config.batch_size)
+            if config.device in self._devices:
+                self._field("device", Select).value = config.device
+            self._field("seed", Input).value = "random" if config.seed is None else str(config.seed)
+            self._set_model(config.model)
+            self._field("preset", Select).value = self._matching_preset()
+        self._revalidate()
+
     @on(Select.Changed, "#field-preset")
     def apply_preset(self, event: Select.Changed) -> None:
         preset = PRESETS.get(str(event.value))

@@ -34,6 +34,10 @@ class RunView:
     summary: tuple[str, ...] = ()
     message: str = ""
     seed: int | None = None
+    run_dir: str = ""
+    """Where the run is kept (settings, metrics, checkpoints)."""
+    start_epoch: int = 0
+    """Epochs done before this session's part of the run (a resumed run's checkpoint)."""
 
     @property
     def elapsed(self) -> float | None:
@@ -44,10 +48,10 @@ class RunView:
     @property
     def eta(self) -> float | None:
         """Seconds left, from the pace so far; None until there is a pace."""
-        elapsed = self.elapsed
-        if elapsed is None or self.epoch <= 0 or self.state != "running":
+        elapsed, done = self.elapsed, self.epoch - self.start_epoch
+        if elapsed is None or done <= 0 or self.state != "running":
             return None
-        return elapsed * (self.epochs - self.epoch) / self.epoch
+        return elapsed * (self.epochs - self.epoch) / done
 
     def evolve(self, **changes: object) -> RunView:
         return replace(self, **changes)
@@ -84,7 +88,9 @@ class RunStatus(Vertical):
         if old == view:
             return
         self.query_one("#status-table", Static).update(
-            _table(view), layout=old is None or old.data_source != view.data_source
+            _table(view),
+            layout=old is None
+            or (old.data_source, old.run_dir) != (view.data_source, view.run_dir),
         )
         if old is None or (old.epoch, old.epochs) != (view.epoch, view.epochs):
             self.query_one("#status-progress", Static).update(_progress(view), layout=old is None)
@@ -114,6 +120,8 @@ def _table(view: RunView) -> Table:
     )
     table.add_row("test", test)
     table.add_row("data", Text(view.data_source or "–", style="dim"))
+    if view.run_dir:
+        table.add_row("kept in", Text(view.run_dir, style="dim"))
     return table
 
 

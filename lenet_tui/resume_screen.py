@@ -1,0 +1,140 @@
+"""Pick a kept run to continue from its last checkpoint (ctrl+o)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import DataTable, Footer, Static
+
+from lenet_tui.run_history import RunSummary
+
+STATE_STYLES = {
+    "finished": "cyan",
+    "stopped": "yellow",
+    "interrupted": "yellow",
+    "diverged": "red",
+    "failed": "red",
+    "damaged": "red",
+}
+
+
+class ResumeScreen(ModalScreen[Path | None]):
+    """The kept runs, newest first; Enter resumes the highlighted one, Esc goes back.
+
+    Dismissed with the run folder to resume, or None.
+    """
+
+    BINDINGS = [
+        Binding("escape", "dismiss(None)", "Cancel"),
+        Binding("enter", "resume", "Resume", priority=True),
+    ]
+
+    def __init__(self, runs: list[RunSummary], where: Path, preselect: Path | None = None) -> None:
+        super().__init__()
+        self.runs = runs
+        self._where = where
+        self._preselect = preselect
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="resume-body"):
+            yield Static(self._heading(), id="resume-heading")
+            yield DataTable(id="resume-runs", cursor_type="row", zebra_stripes=True)
+            yield Static(id="resume-detail")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_columns("run", "state", "epochs", "test acc", "lr", "batch", "model")
+        for run in self.runs:
+            table.add_row(*_cells(run), key=str(run.folder.path))
+        if self.runs:
+            table.move_cursor(row=self._first_row())
+        table.focus()
+
+    def _heading(self) -> str:
+        if not self.runs:
+            return f"No runs kept in {self._where} yet. A run started with ctrl+r is kept there."
+        return f"Runs kept in {self._where}, newest first. Enter resumes; Esc goes back."
+
+    def _first_row(self) -> int:
+        paths = [run.folder.path for run in self.runs]
+        if self._preselect is not None and self._preselect in paths:
+            return paths.index(self._preselect)
+        resumable = [i for i, run in enumerate(self.runs) if run.resumable]
+        return resumable[0] if resumable else 0
+
+    @property
+    def highlighted(self) -> RunSummary | None:
+        table = self.query_one(DataTable)
+        if not self.runs or table.cursor_row < 0:
+            return None
+        return self.runs[table.cursor_row]
+
+    @on(DataTable.RowHighlighted)
+    def show_detail(self) -> None:
+        run = self.highlighted
+        self.query_one("#resume-detail", Static).update(_detail(run) if run else "")
+
+    @on(DataTable.RowSelected)
+    def row_selected(self) -> None:
+        self.action_resume()
+
+    def action_resume(self) -> None:
+        run = self.highlighted
+        if run is None:
+            self.dismiss(None)
+        elif run.resumable:
+            self.dismiss(run.folder.path)
+        else:
+            self.notify(_why_not(run), title="Cannot resume this run", severity="warning")
+
+
+def _cells(run: RunSummary) -> tuple[object, ...]:
+    config = run.config
+    state = Text(run.state, style=STATE_STYLES.get(run.state, ""))
+    if config is None:
+        return (run.name, state, "–", "–", "–", "–", "–")
+    acc = "–" if run.test_acc is None else f"{run.test_acc:.3f}"
+    model = config.model
+    norm = "+BN" if model.batch_norm else ""
+    return (
+        run.name,
+        state,
+        f"{run.epochs_done} / {config.epochs}",
+        acc,
+        f"{config.lr:g}",
+        str(config.batch_size),
+        f"{model.activation}, {model.pooling}{norm}",
+    )
+
+
+def _detail(run: RunSummary) -> str:
+    age = _age(time.time() - run.modified) if run.modified else "unknown"
+    after = "the start" if run.epochs_done == 0 else f"epoch {run.epochs_done}"
+    what = f"resumes from {after}" if run.resumable else _why_not(run)
+    return f"{run.folder.path}\nlast changed {age} ago; {what}"
+
+
+def _why_not(run: RunSummary) -> str:
+    if run.config is None:
+        return f"its {run.folder.config_path.name} is damaged; start a new run instead"
+    if run.state == "finished" or run.epochs_done >= run.config.epochs:
+        return f"it finished all {run.config.epochs} epochs; there is nothing to resume"
+    if not run.has_checkpoint:
+        return "it has no checkpoint (it ended before training began); start it anew"
+    return "it cannot be resumed"
+
+
+def _age(seconds: float) -> str:
+    seconds = max(0, int(seconds))
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{seconds // size} {unit}"
+    return f"{seconds} s"

@@ -1,0 +1,106 @@
+"""The runs kept on disk, summarised from their files for a list to pick one to resume.
+
+Reads only config.toml and metrics.jsonl: no torch, no checkpoint loading (that happens when a
+run is actually resumed, and is checked then). Knows nothing about any user interface.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from lenet_tui.config import TrainConfig
+from lenet_tui.errors import LenetError
+from lenet_tui.runs import RunFolder, RunFolderError
+
+ENDINGS = {
+    "run_finished": "finished",
+    "run_stopped": "stopped",
+    "run_diverged": "diverged",
+    "run_failed": "failed",
+}
+"""The last event of a run that ended, and the state it leaves the run in."""
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """One run folder as the list shows it."""
+
+    folder: RunFolder
+    config: TrainConfig | None
+    """None when its config.toml is damaged (such a run cannot be resumed)."""
+    state: str
+    """finished, stopped, diverged, failed, interrupted (killed, or still running elsewhere),
+    not started, or damaged."""
+    epochs_done: int
+    """Epochs with a test accuracy in the metrics: the epoch a resume continues after."""
+    test_acc: float | None
+    has_checkpoint: bool
+    modified: float
+    """When the folder last changed (seconds since the epoch), for the newest-first order."""
+
+    @property
+    def name(self) -> str:
+        return self.folder.path.name
+
+    @property
+    def resumable(self) -> bool:
+        return (
+            self.config is not None
+            and self.has_checkpoint
+            and self.state != "finished"
+            and self.epochs_done < self.config.epochs
+        )
+
+
+def summarise(folder: RunFolder) -> RunSummary:
+    """What the folder's files say about the run; never raises for a damaged folder."""
+    config: TrainConfig | None = None
+    with contextlib.suppress(LenetError):
+        config = folder.read_config()
+    try:
+        events = folder.read_events()
+    except RunFolderError:
+        events = []
+    done = [e for e in events if e.get("event") == "epoch_end" and isinstance(e.get("epoch"), int)]
+    last = events[-1].get("event") if events else None
+    if config is None:
+        state = "damaged"
+    elif last in ENDINGS:
+        state = ENDINGS[last]
+    elif events:
+        state = "interrupted"
+    else:
+        state = "not started"
+    try:
+        modified = max(p.stat().st_mtime for p in (folder.path, *folder.path.iterdir()))
+    except OSError:
+        modified = 0.0
+    test_acc = done[-1].get("test_acc") if done else None
+    return RunSummary(
+        folder=folder,
+        config=config,
+        state=state,
+        epochs_done=done[-1]["epoch"] if done else 0,
+        test_acc=test_acc if isinstance(test_acc, (int, float)) else None,
+        has_checkpoint=folder.checkpoint_path.is_file(),
+        modified=modified,
+    )
+
+
+def list_runs(base: Path, limit: int = 100, also: Path | None = None) -> list[RunSummary]:
+    """The run folders directly under base (and the folder `also`, wherever it is), newest first.
+
+    Folders without a config.toml are not runs and are left out; at most `limit` are returned.
+    """
+    candidates: list[Path] = []
+    with contextlib.suppress(OSError):
+        candidates = [p for p in Path(base).iterdir() if (p / "config.toml").is_file()]
+    if also is not None and (Path(also) / "config.toml").is_file():
+        resolved = {p.resolve() for p in candidates}
+        if Path(also).resolve() not in resolved:
+            candidates.append(Path(also))
+    summaries = [summarise(RunFolder(p)) for p in candidates]
+    summaries.sort(key=lambda s: (s.modified, s.name), reverse=True)
+    return summaries[:limit]

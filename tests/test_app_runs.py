@@ -1,0 +1,211 @@
+"""Dashboard runs are kept in run folders and can be resumed from the dashboard (ctrl+o)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import pytest
+from test_app import SIZE, make_app, shown, wait_until
+from textual.widgets import DataTable
+
+from lenet_tui.app import create_app
+from lenet_tui.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
+from lenet_tui.config import TrainConfig
+from lenet_tui.events import EpochEnd
+from lenet_tui.resume_screen import ResumeScreen
+from lenet_tui.training import Trainer
+from lenet_tui.widgets.metrics_plot import MetricsPlot
+
+RUN = TrainConfig(epochs=4, batch_size=32, device="cpu", seed=3)
+"""16 steps per epoch on the tiny data; long enough to stop in the middle of."""
+
+
+@pytest.fixture
+def stop_after_epoch(monkeypatch):
+    """As if the user pressed ctrl+x just after epoch k ended, in the first run only."""
+
+    def arrange(k: int) -> None:
+        original, armed = Trainer.run, [True]
+
+        def run(self):
+            for event in original(self):
+                yield event
+                if armed[0] and isinstance(event, EpochEnd) and event.epoch == k:
+                    armed[0] = False
+                    self.request_stop()
+
+        monkeypatch.setattr(Trainer, "run", run)
+
+    return arrange
+
+
+def events(folder: Path) -> list[dict]:
+    return [json.loads(line) for line in (folder / "metrics.jsonl").read_text().splitlines()]
+
+
+async def run_to_end(app, pilot, state: str = "finished") -> None:
+    await wait_until(pilot, lambda: app.view.state == state and not app.running)
+    await app.workers.wait_for_complete()
+
+
+async def test_a_dashboard_run_is_kept_in_its_own_folder(tiny_dataset, runs_dir):
+    app = make_app(tiny_dataset, RUN)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+r")
+        await run_to_end(app, pilot)
+        folder = app.folder.path
+        assert folder.parent == runs_dir
+        assert "kept in" in shown(app, "#status-table") and folder.name in app.view.run_dir
+
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "checkpoint.pt",
+        "config.toml",
+        "metrics.jsonl",
+    ]
+    logged = events(folder)
+    assert logged[0]["event"] == "run_started"
+    assert logged[-1]["event"] == "run_finished"
+    assert [e["epoch"] for e in logged if e["event"] == "epoch_end"] == [1, 2, 3, 4]
+    assert load_checkpoint(folder / "checkpoint.pt", RUN).state.epoch == 4
+    assert app.view.summary[0] == (
+        f"loss {logged[-1]['train_loss']:.3f}, train acc {logged[-1]['train_acc']:.3f}, "
+        f"test acc {logged[-1]['test_acc']:.3f}"
+    )
+
+
+async def test_run_dir_holds_the_first_run_and_later_ones_get_new_folders(
+    tiny_dataset, tmp_path, runs_dir
+):
+    chosen = tmp_path / "my-run"
+    app = create_app(dataclasses.replace(RUN, epochs=1), data=tiny_dataset, run_dir=chosen)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+r")
+        await run_to_end(app, pilot)
+        assert app.folder.path == chosen
+        await pilot.press("ctrl+n", "ctrl+r")
+        await wait_until(pilot, lambda: app.folder is not None and app.folder.path != chosen)
+        await run_to_end(app, pilot)
+        assert app.folder.path.parent == runs_dir
+    assert events(chosen)[-1]["event"] == "run_finished"
+
+
+async def test_a_stopped_run_resumed_with_ctrl_o_ends_as_an_uninterrupted_one(
+    tiny_dataset, stop_after_epoch
+):
+    straight = make_app(tiny_dataset, RUN)
+    async with straight.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+r")
+        await run_to_end(straight, pilot)
+    expected = events(straight.folder.path)[-1]
+
+    stop_after_epoch(2)
+    app = make_app(tiny_dataset, RUN)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+r")
+        await run_to_end(app, pilot, "stopped")
+        folder = app.folder.path
+        assert app.view.message.startswith("stopped in epoch 3, step 33; ")
+        assert app.view.message.endswith(
+            "its checkpoint at the end of epoch 2 is kept: ctrl+o resumes it"
+        )
+
+        await pilot.press("ctrl+o")
+        screen = app.screen
+        assert isinstance(screen, ResumeScreen)
+        table = screen.query_one(DataTable)
+        assert screen.highlighted.folder.path == folder  # the run just stopped comes first
+        assert [str(cell) for cell in table.get_row_at(table.cursor_row)[1:3]] == [
+            "stopped",
+            "2 / 4",
+        ]
+        await pilot.press("enter")
+        await run_to_end(app, pilot)
+        assert app.folder.path == folder and app.view.start_epoch == 2
+        plot = app.query_one(MetricsPlot)
+        assert plot._test[0] == [1, 2, 3, 4]  # epochs 1 and 2 replayed from the metrics
+        assert min(plot._train[0]) < 1 and max(plot._train[0]) == 4
+
+    logged = events(folder)
+    assert logged[-1] == {**expected, "seconds": logged[-1]["seconds"],
+                          "examples_per_sec": logged[-1]["examples_per_sec"]}  # fmt: skip
+    assert [e["epoch"] for e in logged if e["event"] == "epoch_end"] == [1, 2, 3, 4]
+    assert [e["event"] for e in logged].count("run_stopped") == 0  # trimmed on resume
+
+
+async def test_a_finished_run_is_listed_but_not_resumed(tiny_dataset):
+    app = make_app(tiny_dataset, dataclasses.replace(RUN, epochs=1))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+r")
+        await run_to_end(app, pilot)
+        await pilot.press("ctrl+o")
+        screen = app.screen
+        assert isinstance(screen, ResumeScreen) and len(screen.runs) == 1
+        assert screen.highlighted.state == "finished"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen is screen and not app.running  # still choosing; nothing started
+        assert any("finished all 1 epochs" in n.message for n in app._notifications)
+        await pilot.press("escape")
+        assert not isinstance(app.screen, ResumeScreen)
+
+
+async def test_resume_at_start_loads_the_runs_own_data_and_goes_on(tiny_data_dir, stop_after_epoch):
+    stop_after_epoch(1)
+    first = create_app(RUN, data_dir=tiny_data_dir, devices=["cpu"])
+    async with first.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: first.data is not None)
+        await pilot.press("ctrl+r")
+        await run_to_end(first, pilot, "stopped")
+    folder = first.folder.path
+
+    app = create_app(TrainConfig(), resume=folder, devices=["cpu"])  # as `lenet-tui --resume`
+    async with app.run_test(size=SIZE) as pilot:
+        await run_to_end(app, pilot)
+        assert app.data.source == first.data.source  # the run's --data-dir, found again
+        assert app.folder.path == folder
+    assert [e["epoch"] for e in events(folder) if e["event"] == "epoch_end"] == [1, 2, 3, 4]
+
+
+async def test_a_damaged_checkpoint_is_refused_and_nothing_runs(tiny_dataset, stop_after_epoch):
+    stop_after_epoch(1)
+    app = make_app(tiny_dataset, RUN)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+r")
+        await run_to_end(app, pilot, "stopped")
+        checkpoint = app.folder.path / "checkpoint.pt"
+        checkpoint.write_bytes(checkpoint.read_bytes()[:1000])
+        before = (app.folder.path / "metrics.jsonl").read_bytes()
+
+        await pilot.press("ctrl+o", "enter")
+        await wait_until(pilot, lambda: any("Cannot resume" in (n.title or "") for n in
+                                            app._notifications))  # fmt: skip
+        (note,) = [n for n in app._notifications if n.title == "Cannot resume"]
+        assert note.message == (
+            f"{checkpoint}: refused: damaged or not a checkpoint (RuntimeError); resume from a "
+            "run folder this program wrote, or start a new run"
+        )
+        assert not app.running and app.view.state == "stopped"
+    assert (app.folder.path / "metrics.jsonl").read_bytes() == before
+
+
+async def test_a_run_trained_on_other_data_is_refused(tiny_dataset, stop_after_epoch):
+    stop_after_epoch(1)
+    app = make_app(tiny_dataset, RUN)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+r")
+        await run_to_end(app, pilot, "stopped")
+        path = app.folder.path / "checkpoint.pt"
+        saved = load_checkpoint(path)
+        save_checkpoint(path, Checkpoint(saved.state, data_dir="/srv/other-data"))
+
+        await pilot.press("ctrl+o", "enter")
+        await wait_until(pilot, lambda: any(n.title == "Cannot resume" for n in
+                                            app._notifications))  # fmt: skip
+        (note,) = [n for n in app._notifications if n.title == "Cannot resume"]
+        assert note.message == (
+            f"{app.folder.path}: trained on the /srv/other-data data, not the data loaded here; "
+            f"quit and run lenet-tui --resume {app.folder.path}"
+        )
+        assert not app.running
