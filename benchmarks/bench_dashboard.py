@@ -129,6 +129,9 @@ async def key_latencies(presses: int) -> tuple[list[float], list[float]]:
 
 
 def main() -> None:
+    # Both sides keep their runs (checkpoints each epoch), in a folder that goes afterwards.
+    runs = tempfile.TemporaryDirectory()
+    os.environ["LENET_TUI_RUNS_DIR"] = runs.name
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--rounds", type=int, default=2)

@@ -298,6 +298,7 @@ class LenetApp(App[None]):
                 plot.add_train(epoch, loss, acc)
             elif kind == "epoch_end" and isinstance(event.get("test_acc"), float):
                 plot.add_test(int(epoch), event["test_acc"])
+                self._set_view(test_acc=event["test_acc"], test_epoch=int(epoch))
         plot.draw_new_points()
 
     def show_run_starting(self, config: TrainConfig, start_epoch: int = 0) -> None:
@@ -318,7 +319,7 @@ class LenetApp(App[None]):
             started_at=now,
             now=now,
             seed=config.seed,
-            message=f"resuming after epoch {start_epoch}" if start_epoch else "",
+            message=f"resumed after epoch {start_epoch}" if start_epoch else "",
         )
 
     def action_stop(self) -> None:

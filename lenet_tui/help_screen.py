@@ -16,6 +16,7 @@ HELP = """\
 | **ctrl+r** | start a run with the form's settings |
 | **ctrl+x** | stop the run after the current batch |
 | **ctrl+n** | new run: back to the form, with the last values |
+| **ctrl+o** | resume a kept run from its last checkpoint (Enter picks, Esc goes back) |
 | **F2** / **F3** | the Train tab / the Activations tab |
 | **F1** | this page (Esc closes it) |
 | **ctrl+p** | command palette |
@@ -30,6 +31,10 @@ class (0 T-shirt/top, 1 Trouser, 2 Pullover, 3 Dress, 4 Coat, 5 Sandal, 6 Shirt,
 8 Bag, 9 Ankle boot), **r** a random one, **m** the next one the network gets wrong,
 PgUp / PgDn scroll the maps. The maps use the latest weights: the initial ones before a run,
 then a fresh copy after every epoch.
+
+**Runs are kept:** every run writes its settings, its metrics and a checkpoint at each epoch
+end to its own folder (the status panel says where). A stopped, interrupted or killed run goes on
+from its last finished epoch with ctrl+o, or with `lenet-tui --resume FOLDER`.
 
 **Data:** the bundled copy is Fashion-MNIST re-split 60,000 / 10,000 (1,000 test images per
 class); its test accuracy is comparable to, not identical with, the official test set's.

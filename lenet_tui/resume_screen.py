@@ -43,7 +43,8 @@ class ResumeScreen(ModalScreen[Path | None]):
         self._preselect = preselect
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="resume-body"):
+        with Vertical(id="resume-body") as body:
+            body.border_title = "Resume a run"
             yield Static(self._heading(), id="resume-heading")
             yield DataTable(id="resume-runs", cursor_type="row", zebra_stripes=True)
             yield Static(id="resume-detail")
@@ -103,7 +104,7 @@ def _cells(run: RunSummary) -> tuple[object, ...]:
         return (run.name, state, "–", "–", "–", "–", "–")
     acc = "–" if run.test_acc is None else f"{run.test_acc:.3f}"
     model = config.model
-    norm = "+BN" if model.batch_norm else ""
+    norm = "+bn" if model.batch_norm else ""
     return (
         run.name,
         state,
@@ -111,7 +112,7 @@ def _cells(run: RunSummary) -> tuple[object, ...]:
         acc,
         f"{config.lr:g}",
         str(config.batch_size),
-        f"{model.activation}, {model.pooling}{norm}",
+        f"{model.activation}/{model.pooling}{norm}",
     )
 
 

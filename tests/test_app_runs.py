@@ -123,6 +123,7 @@ async def test_a_stopped_run_resumed_with_ctrl_o_ends_as_an_uninterrupted_one(
         await pilot.press("enter")
         await run_to_end(app, pilot)
         assert app.folder.path == folder and app.view.start_epoch == 2
+        assert app.view.message == "resumed after epoch 2"
         plot = app.query_one(MetricsPlot)
         assert plot._test[0] == [1, 2, 3, 4]  # epochs 1 and 2 replayed from the metrics
         assert min(plot._train[0]) < 1 and max(plot._train[0]) == 4
@@ -209,3 +210,15 @@ async def test_a_run_trained_on_other_data_is_refused(tiny_dataset, stop_after_e
             f"quit and run lenet-tui --resume {app.folder.path}"
         )
         assert not app.running
+
+
+async def test_with_no_kept_runs_the_list_says_so(tiny_dataset, runs_dir):
+    app = make_app(tiny_dataset, RUN)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+o")
+        assert isinstance(app.screen, ResumeScreen)
+        assert shown(app.screen, "#resume-heading") == (
+            f"No runs kept in {runs_dir} yet. A run started with ctrl+r is kept there."
+        )
+        await pilot.press("enter")
+        assert not isinstance(app.screen, ResumeScreen) and not app.running

@@ -121,7 +121,7 @@ def _table(view: RunView) -> Table:
     table.add_row("test", test)
     table.add_row("data", Text(view.data_source or "–", style="dim"))
     if view.run_dir:
-        table.add_row("kept in", Text(view.run_dir, style="dim"))
+        table.add_row("kept in", Text(view.run_dir, style="dim", overflow="fold"))
     return table
 
 
