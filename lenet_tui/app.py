@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -19,7 +20,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.events import Resize
 from textual.reactive import reactive
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 from textual.widgets import ContentSwitcher, Footer, Header, Static, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
@@ -108,6 +109,10 @@ class LenetApp(App[None]):
         """Where the first run started here is kept (later ones get new default folders)."""
         self._resume_at_start = resume
         self._pending_resume: ResumeReady | None = None
+        self._loading = False
+        """The data-loading worker is at work."""
+        self._session_folders: list[Path] = []
+        """Every run folder used in this session, for the ctrl+o list."""
         self.folder: RunFolder | None = None
         """The folder of the current or last run."""
         self._checkpoint_epoch: int | None = None
@@ -148,7 +153,7 @@ class LenetApp(App[None]):
         if self._resume_at_start is not None:
             self.open_run(self._resume_at_start)  # then loads the data the run was trained on
         elif self.data is None:
-            self.load_data()
+            self._load()
 
     def on_resize(self, event: Resize) -> None:
         footer = self.query_one(Footer)
@@ -156,6 +161,10 @@ class LenetApp(App[None]):
         footer.show_command_palette = event.size.width >= NARROW  # ctrl+p still opens it
 
     # -- data ----------------------------------------------------------------------------------
+
+    def _load(self) -> None:
+        self._loading = True
+        self.load_data()
 
     @work(thread=True, exit_on_error=False, group="data")
     def load_data(self) -> None:
@@ -170,19 +179,27 @@ class LenetApp(App[None]):
 
     @on(DataLoaded)
     def data_ready(self, message: DataLoaded) -> None:
-        self.data = message.data
+        self.data, self._loading = message.data, False
+        if self.running:  # cannot happen with one load per session; never shown mid-run if it did
+            return
         self._set_view(state="ready", data_source=message.data.source)
         self._untrained_key = None  # the form's model was seen before there were images to show
         self.query_one(ConfigForm).show_data_source(message.data.source)
         self.show_form_model(self.query_one(ConfigForm).config)
         if self._pending_resume is not None:
             pending, self._pending_resume = self._pending_resume, None
+            self._start_when_loaded = False  # the later request wins
             self.resume_ready(pending)
         elif self._start_when_loaded:
+            self._start_when_loaded = False
             self.action_start()
 
     @on(DataFailed)
     def data_failed(self, message: DataFailed) -> None:
+        self._loading = False
+        if self._pending_resume is not None:
+            self._pending_resume = None
+            self.notify("the run cannot be resumed without its data", severity="error")
         self._set_view(state="failed", message=f"cannot load the data: {message.error}")
         self.query_one(ConfigForm).show_data_source(f"cannot load it: {message.error}")
         self.query_one("#side", ContentSwitcher).current = "status"
@@ -236,7 +253,12 @@ class LenetApp(App[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Keys that cannot apply now leave the footer (it must fit 80 columns); Start stays,
-        greyed, while the form has errors."""
+        greyed, while the form has errors. Under the help or the resume list, the run keys wait
+        (they are priority bindings, which would otherwise act on the screen underneath)."""
+        if action in ("start", "stop", "new_run", "resume") and isinstance(
+            self.screen, ModalScreen
+        ):
+            return False
         if action == "start":
             if self.running:
                 return False
@@ -255,7 +277,8 @@ class LenetApp(App[None]):
             self.notify("fix the highlighted fields first", severity="warning")
             return
         if self.data is None:
-            if self.view.state == "loading":
+            if self._loading:
+                self._pending_resume = None  # the later request wins
                 self._start_when_loaded = True
                 self.notify("loading the data; the run starts as soon as it is in memory")
             else:
@@ -266,8 +289,7 @@ class LenetApp(App[None]):
         except LenetError as exc:
             self.notify(str(exc), title="Cannot start", severity="error")
             return
-        run_dir, self._run_dir = self._run_dir, None  # --run-dir holds one run: the first
-        self._begin(trainer, None, run_dir)
+        self._begin(trainer, None, self._run_dir)  # --run-dir holds one run: the first
 
     def _begin(
         self,
@@ -291,14 +313,14 @@ class LenetApp(App[None]):
         plot = self.query_one(MetricsPlot)
         for event in history:
             epoch, kind = event.get("epoch"), event.get("event")
-            if not isinstance(epoch, (int, float)) or epoch > upto:
+            if not _finite(epoch) or epoch > upto:
                 continue
-            loss, acc = event.get("train_loss"), event.get("train_acc")
-            if kind == "train_progress" and isinstance(loss, float) and isinstance(acc, float):
+            loss, acc, test_acc = (event.get(k) for k in ("train_loss", "train_acc", "test_acc"))
+            if kind == "train_progress" and _finite(loss) and _finite(acc):
                 plot.add_train(epoch, loss, acc)
-            elif kind == "epoch_end" and isinstance(event.get("test_acc"), float):
-                plot.add_test(int(epoch), event["test_acc"])
-                self._set_view(test_acc=event["test_acc"], test_epoch=int(epoch))
+            elif kind == "epoch_end" and _finite(test_acc):
+                plot.add_test(int(epoch), test_acc)
+                self._set_view(test_acc=test_acc, test_epoch=int(epoch))
         plot.draw_new_points()
 
     def show_run_starting(self, config: TrainConfig, start_epoch: int = 0) -> None:
@@ -341,7 +363,7 @@ class LenetApp(App[None]):
             self.notify("stop the run first (ctrl+x)", severity="warning")
             return
         where = default_runs_dir()
-        runs = list_runs(where, also=self.folder.path if self.folder else None)
+        runs = list_runs(where, also=self._session_folders)
         preselect = self.folder.path if self.folder else None
         self.push_screen(ResumeScreen(runs, where, preselect), self._resume_chosen)
 
@@ -367,8 +389,9 @@ class LenetApp(App[None]):
     @on(ResumeFailed)
     def resume_failed(self, message: ResumeFailed) -> None:
         self.notify(message.error, title="Cannot resume", severity="error", timeout=30)
-        if self.data is None and self.view.state == "loading":
-            self.load_data()  # started with --resume: the dashboard is still of use
+        if self._resume_at_start is not None:  # started with --resume: still of use without it
+            self._resume_at_start = None
+            self._load()
 
     @on(ResumeReady)
     def resume_ready(self, message: ResumeReady) -> None:
@@ -376,14 +399,17 @@ class LenetApp(App[None]):
             self.notify("stop the run first (ctrl+x)", severity="warning")
             return
         if self.data is None:
-            if self.view.state != "loading":
-                self.notify("there is no data to train on; see the status panel", severity="error")
-                return
-            self._pending_resume = message
             if self._resume_at_start is not None:
                 self._resume_at_start = None
                 self._use_data_of(message.checkpoint)
-                self.load_data()
+                self._load()
+            elif not self._loading:
+                self.notify("there is no data to train on; see the status panel", severity="error")
+                return
+            else:
+                self.notify("loading the data; the run resumes as soon as it is in memory")
+            self._pending_resume = message
+            self._start_when_loaded = False  # the later request wins
             return
         mismatch = self._data_mismatch(message.folder, message.checkpoint)
         if mismatch:
@@ -404,14 +430,20 @@ class LenetApp(App[None]):
             self._download = checkpoint.download
 
     def _data_mismatch(self, folder: RunFolder, checkpoint: Checkpoint) -> str | None:
-        """Why the loaded data is not the run's, in one line; None when it is."""
-        mine = (str(self._data_dir.resolve()) if self._data_dir else None, self._download)
-        if (checkpoint.data_dir, checkpoint.download) == mine:
+        """Why the loaded data is not the run's, in one line; None when it is.
+
+        Data chosen on the command line (--data-dir, --download) is taken as the user's word,
+        as `--no-ui --resume` takes it; the trainer still checks the training set's size.
+        """
+        if self._data_dir is not None or self._download:
             return None
-        trained = checkpoint.data_dir or ("downloaded" if checkpoint.download else "bundled")
+        if (checkpoint.data_dir, checkpoint.download) == (None, False):
+            return None
+        trained = checkpoint.data_dir or "downloaded"
         return (
-            f"{folder.path}: trained on the {trained} data, not the data loaded here; "
-            f"quit and run lenet-tui --resume {folder.path}"
+            f"{folder.path}: trained on the {trained} data, not the bundled data loaded here; "
+            f"quit and run lenet-tui --resume {folder.path} (add --data-dir DIR if that data "
+            "has moved)"
         )
 
     def action_show_tab(self, tab: str) -> None:
@@ -478,6 +510,10 @@ class LenetApp(App[None]):
     @on(RunOpened)
     def run_opened(self, message: RunOpened) -> None:
         self.folder = message.folder
+        if self._run_dir is not None and message.folder.path == Path(self._run_dir):
+            self._run_dir = None  # it holds its run now; later runs get new default folders
+        if message.folder.path not in self._session_folders:
+            self._session_folders.append(message.folder.path)
         self._set_view(run_dir=_home_relative(message.folder.path))
 
     @on(WeightsSnapshot)
@@ -587,6 +623,11 @@ def create_app(
         run_dir=run_dir,
         resume=resume,
     )
+
+
+def _finite(value: object) -> bool:
+    """A real number that is not NaN or infinite (metrics files are JSON from anywhere)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _home_relative(path: Path) -> str:

@@ -6,6 +6,7 @@ looking at a picture never touches the model a training thread is updating.
 
 from __future__ import annotations
 
+import bisect
 import copy
 import random
 from dataclasses import dataclass
@@ -51,6 +52,9 @@ class Inspector:
         self._model = copy.deepcopy(model).to("cpu", memory_format=torch.contiguous_format).eval()
         self._images = data.test_images
         self._labels = data.test_labels
+        self._of_class: dict[int, list[int]] = {}
+        for index, label in enumerate(self._labels.tolist()):  # made here, off the UI thread
+            self._of_class.setdefault(label, []).append(index)
         self.epoch = epoch
         """Epochs the snapshot had trained for."""
         self._predictions: torch.Tensor | None = None
@@ -98,9 +102,14 @@ class Inspector:
     def next_of_class(self, label: int, after: int) -> int | None:
         """The next test image of class `label` after position `after`, wrapping around.
 
-        None when the test set holds none of that class.
+        None when the test set holds none of that class. Plain Python, no torch: it runs on the
+        UI thread, where a parallel torch op would leave an OpenMP pool (see worker_threads).
         """
-        return self._next_where(self._labels == label, after)
+        hits = self._of_class.get(label, [])
+        if not hits:
+            return None
+        later = bisect.bisect_right(hits, after)
+        return hits[later] if later < len(hits) else hits[0]
 
     def next_misclassified(self, after: int) -> int | None:
         """The next test image the snapshot gets wrong after `after`, or None if it errs on none."""

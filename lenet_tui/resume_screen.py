@@ -16,6 +16,7 @@ from textual.widgets import DataTable, Footer, Static
 from lenet_tui.run_history import RunSummary
 
 STATE_STYLES = {
+    "running": "green",
     "finished": "cyan",
     "stopped": "yellow",
     "interrupted": "yellow",
@@ -126,8 +127,15 @@ def _detail(run: RunSummary) -> str:
 def _why_not(run: RunSummary) -> str:
     if run.config is None:
         return f"its {run.folder.config_path.name} is damaged; start a new run instead"
+    if run.state == "running":
+        return "another lenet-tui is training it right now"
     if run.state == "finished" or run.epochs_done >= run.config.epochs:
         return f"it finished all {run.config.epochs} epochs; there is nothing to resume"
+    if run.state == "diverged":
+        return (
+            "it diverged, and a resume would repeat the same steps; start a new run with a "
+            "lower learning rate"
+        )
     if not run.has_checkpoint:
         return "it has no checkpoint (it ended before training began); start it anew"
     return "it cannot be resumed"

@@ -7,12 +7,13 @@ run is actually resumed, and is checked then). Knows nothing about any user inte
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from lenet_tui.config import TrainConfig
 from lenet_tui.errors import LenetError
-from lenet_tui.runs import RunFolder, RunFolderError
+from lenet_tui.runs import RunFolder, RunFolderError, is_being_trained
 
 ENDINGS = {
     "run_finished": "finished",
@@ -31,8 +32,8 @@ class RunSummary:
     config: TrainConfig | None
     """None when its config.toml is damaged (such a run cannot be resumed)."""
     state: str
-    """finished, stopped, diverged, failed, interrupted (killed, or still running elsewhere),
-    not started, or damaged."""
+    """running (another process is training it), finished, stopped, diverged, failed,
+    interrupted (killed), not started, or damaged."""
     epochs_done: int
     """Epochs with a test accuracy in the metrics: the epoch a resume continues after."""
     test_acc: float | None
@@ -49,7 +50,7 @@ class RunSummary:
         return (
             self.config is not None
             and self.has_checkpoint
-            and self.state != "finished"
+            and self.state not in ("finished", "running", "diverged")
             and self.epochs_done < self.config.epochs
         )
 
@@ -67,6 +68,8 @@ def summarise(folder: RunFolder) -> RunSummary:
     last = events[-1].get("event") if events else None
     if config is None:
         state = "damaged"
+    elif is_being_trained(folder):
+        state = "running"
     elif last in ENDINGS:
         state = ENDINGS[last]
     elif events:
@@ -89,18 +92,21 @@ def summarise(folder: RunFolder) -> RunSummary:
     )
 
 
-def list_runs(base: Path, limit: int = 100, also: Path | None = None) -> list[RunSummary]:
-    """The run folders directly under base (and the folder `also`, wherever it is), newest first.
+def list_runs(base: Path, limit: int = 100, also: Iterable[Path] = ()) -> list[RunSummary]:
+    """The run folders directly under base (and the folders `also`, wherever they are), newest
+    first.
 
-    Folders without a config.toml are not runs and are left out; at most `limit` are returned.
+    Folders without a config.toml, and folders that cannot be read, are left out; at most
+    `limit` are returned.
     """
-    candidates: list[Path] = []
+    entries: list[Path] = []
     with contextlib.suppress(OSError):
-        candidates = [p for p in Path(base).iterdir() if (p / "config.toml").is_file()]
-    if also is not None and (Path(also) / "config.toml").is_file():
-        resolved = {p.resolve() for p in candidates}
-        if Path(also).resolve() not in resolved:
-            candidates.append(Path(also))
-    summaries = [summarise(RunFolder(p)) for p in candidates]
+        entries = list(Path(base).iterdir())
+    candidates: dict[Path, Path] = {}
+    for path in [*entries, *map(Path, also)]:
+        with contextlib.suppress(OSError):  # unreadable: not listed, never fatal
+            if (path / "config.toml").is_file():
+                candidates.setdefault(path.resolve(), path)
+    summaries = [summarise(RunFolder(p)) for p in candidates.values()]
     summaries.sort(key=lambda s: (s.modified, s.name), reverse=True)
     return summaries[:limit]

@@ -21,9 +21,14 @@ import shlex
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING
 
 import platformdirs
+
+try:
+    import fcntl
+except ImportError:  # Windows: run folders are not locked
+    fcntl = None  # type: ignore[assignment]
 
 from lenet_tui.atomic import fsync_dir, write_text_atomic
 from lenet_tui.config import TrainConfig
@@ -149,19 +154,67 @@ class RunFolder:
         What a stopped or killed run logged after its checkpoint (a torn last line included) is
         dropped, since the resumed run trains that part again and logs it anew.
         """
-        events = read_events(self.metrics_path)
+        lines = _read_lines(self.metrics_path)
         keep = 0
-        for i, event in enumerate(events):
+        for i, (_, event) in enumerate(lines):
             done = event.get("epoch")
             if event.get("event") == "epoch_end" and isinstance(done, int) and done <= epoch:
                 keep = i + 1
-        lines = "".join(json.dumps(e, allow_nan=False) + "\n" for e in events[:keep])
+        text = "".join(line + "\n" for line, _ in lines[:keep])  # kept as written
         try:
-            write_text_atomic(self.metrics_path, lines)
+            write_text_atomic(self.metrics_path, text)
         except OSError as exc:
             raise RunFolderError(
                 f"cannot write metrics to {self.metrics_path}: {exc.strerror or exc}"
             ) from None
+
+
+class RunLock:
+    """The advisory lock a process holds on a run folder while it trains the run in it.
+
+    It is an flock on the folder's config.toml, which is written once, when the folder is made,
+    and never replaced; the operating system drops it when the process ends, even by SIGKILL.
+    Where flock does not exist (Windows) it locks nothing.
+    """
+
+    def __init__(self, folder: RunFolder) -> None:
+        self.folder = folder
+        self._file: IO[bytes] | None = None
+
+    def acquire(self) -> bool:
+        """Take the lock; False if another process holds it."""
+        if fcntl is None:
+            return True
+        try:
+            handle = self.folder.config_path.open("rb")
+        except OSError as exc:
+            raise RunFolderError(
+                f"cannot open {self.folder.config_path}: {exc.strerror or exc}"
+            ) from None
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.close()
+            return False
+        self._file = handle
+        return True
+
+    def release(self) -> None:
+        if self._file is not None:
+            self._file.close()  # closing the descriptor drops the lock
+            self._file = None
+
+
+def is_being_trained(folder: RunFolder) -> bool:
+    """Whether a process (this one included) holds the folder's RunLock now."""
+    lock = RunLock(folder)
+    try:
+        if not lock.acquire():
+            return True
+    except RunFolderError:
+        return False
+    lock.release()
+    return False
 
 
 class JsonLinesLog:
@@ -207,10 +260,20 @@ class RunRecorder:
         self.download = download
         self.checkpoint_epoch: int | None = None
         """The epoch of the checkpoint on disk, once there is one."""
-        if trainer.resume is not None:
-            folder.trim_metrics(trainer.resume.epoch)
-            self.checkpoint_epoch = trainer.resume.epoch
-        self._log = JsonLinesLog(folder.metrics_path, append=True, durable=True)
+        self._lock = RunLock(folder)
+        if not self._lock.acquire():
+            raise RunFolderError(
+                f"{folder.path}: another lenet-tui is training this run right now; "
+                "let it finish or stop it first"
+            )
+        try:
+            if trainer.resume is not None:
+                folder.trim_metrics(trainer.resume.epoch)
+                self.checkpoint_epoch = trainer.resume.epoch
+            self._log = JsonLinesLog(folder.metrics_path, append=True, durable=True)
+        except BaseException:
+            self._lock.release()
+            raise
 
     def record(self, event: Event) -> None:
         """Log the event; at RunStarted and each EpochEnd, checkpoint after logging it."""
@@ -220,6 +283,7 @@ class RunRecorder:
 
     def close(self) -> None:
         self._log.close()
+        self._lock.release()
 
     def _save_checkpoint(self) -> None:
         from lenet_tui.checkpoint import Checkpoint, save_checkpoint
@@ -251,13 +315,18 @@ def _fresh_name(base: Path) -> Path:
 
 def read_events(path: Path) -> list[dict]:
     """The whole JSON objects at the start of a JSONL file; stops at a torn or foreign line."""
+    return [event for _, event in _read_lines(path)]
+
+
+def _read_lines(path: Path) -> list[tuple[str, dict]]:
+    """Each whole line at the start of a JSONL file with its object; stops at a torn line."""
     try:
         text = path.read_text(encoding="utf-8", errors="replace")
     except FileNotFoundError:
         return []
     except OSError as exc:
         raise RunFolderError(f"cannot read {path}: {exc.strerror or exc}") from None
-    events = []
+    lines = []
     for line in text.splitlines():
         try:
             event = json.loads(line)
@@ -265,8 +334,8 @@ def read_events(path: Path) -> list[dict]:
             break
         if not isinstance(event, dict):
             break
-        events.append(event)
-    return events
+        lines.append((line, event))
+    return lines
 
 
 def _differences(saved: dict, current: dict, prefix: str = "") -> str:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import threading
 from pathlib import Path
 
 import pytest
 from test_app import SIZE, make_app, shown, wait_until
 from textual.widgets import DataTable
 
+from lenet_tui import app as app_module
 from lenet_tui.app import create_app
 from lenet_tui.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from lenet_tui.config import TrainConfig
@@ -206,10 +208,93 @@ async def test_a_run_trained_on_other_data_is_refused(tiny_dataset, stop_after_e
                                             app._notifications))  # fmt: skip
         (note,) = [n for n in app._notifications if n.title == "Cannot resume"]
         assert note.message == (
-            f"{app.folder.path}: trained on the /srv/other-data data, not the data loaded here; "
-            f"quit and run lenet-tui --resume {app.folder.path}"
+            f"{app.folder.path}: trained on the /srv/other-data data, not the bundled data "
+            f"loaded here; quit and run lenet-tui --resume {app.folder.path} (add --data-dir DIR "
+            "if that data has moved)"
         )
         assert not app.running
+
+
+async def test_data_named_on_the_command_line_is_taken_for_a_moved_run(
+    tiny_data_dir, stop_after_epoch
+):
+    """As `--no-ui --resume RUN --data-dir NEW` does: the user's word, the set's size checked."""
+    stop_after_epoch(1)
+    first = create_app(RUN, data_dir=tiny_data_dir, devices=["cpu"])
+    async with first.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: first.data is not None)
+        await pilot.press("ctrl+r")
+        await run_to_end(first, pilot, "stopped")
+    path = first.folder.path / "checkpoint.pt"
+    saved = load_checkpoint(path)
+    save_checkpoint(path, Checkpoint(saved.state, data_dir="/srv/where-it-was"))
+
+    app = create_app(TrainConfig(), resume=first.folder.path, data_dir=tiny_data_dir,
+                     devices=["cpu"])  # fmt: skip
+    async with app.run_test(size=SIZE) as pilot:
+        await run_to_end(app, pilot)
+    assert events(first.folder.path)[-1]["event"] == "run_finished"
+
+
+async def test_run_keys_wait_while_a_list_or_the_help_is_open(tiny_dataset):
+    app = make_app(tiny_dataset, RUN)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+o", "ctrl+o")
+        assert [type(s).__name__ for s in app.screen_stack] == ["Screen", "ResumeScreen"]
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        assert not app.running
+        await pilot.press("escape", "f1", "ctrl+r")
+        await pilot.pause()
+        assert not app.running
+        await pilot.press("escape", "ctrl+r")
+        await wait_until(pilot, lambda: app.running or app.view.state == "finished")
+
+
+async def test_a_failed_resume_while_the_data_loads_leaves_one_load(
+    tiny_dataset, stop_after_epoch, monkeypatch
+):
+    stop_after_epoch(1)
+    kept = make_app(tiny_dataset, RUN)
+    async with kept.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+r")
+        await run_to_end(kept, pilot, "stopped")
+    (kept.folder.path / "checkpoint.pt").write_bytes(b"damaged")
+
+    release, loads = threading.Event(), []
+
+    def slow_load(data_dir, download=False):
+        loads.append(data_dir)
+        release.wait(60)
+        return tiny_dataset
+
+    monkeypatch.setattr(app_module, "load_fashion_mnist", slow_load)
+    app = create_app(RUN, devices=["cpu"])
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+o", "enter")
+        await wait_until(pilot, lambda: any(n.title == "Cannot resume" for n in
+                                            app._notifications))  # fmt: skip
+        release.set()
+        await wait_until(pilot, lambda: app.data is not None)
+        await app.workers.wait_for_complete()
+        assert len(loads) == 1 and app.view.state == "ready" and not app.running
+
+
+async def test_odd_numbers_in_a_runs_metrics_do_not_stop_its_resume(tiny_dataset, stop_after_epoch):
+    stop_after_epoch(2)
+    app = make_app(tiny_dataset, RUN)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+r")
+        await run_to_end(app, pilot, "stopped")
+        metrics = app.folder.path / "metrics.jsonl"
+        lines = metrics.read_text().splitlines(keepends=True)
+        odd = ['{"event": "epoch_end", "epoch": NaN, "test_acc": 0.5}\n',
+               '{"event": "train_progress", "epoch": 0.5, "train_loss": Infinity, '
+               '"train_acc": true}\n']  # fmt: skip
+        metrics.write_text("".join(lines[:3] + odd + lines[3:]))
+        await pilot.press("ctrl+o", "enter")
+        await run_to_end(app, pilot)
+        assert app.query_one(MetricsPlot)._test[0] == [1, 2, 3, 4]
 
 
 async def test_with_no_kept_runs_the_list_says_so(tiny_dataset, runs_dir):

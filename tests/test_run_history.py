@@ -6,9 +6,12 @@ import json
 import os
 from pathlib import Path
 
+import pytest
+
 from lenet_tui.config import TrainConfig
 from lenet_tui.run_history import list_runs, summarise
-from lenet_tui.runs import RunFolder
+from lenet_tui.runs import RunFolder, RunFolderError, RunLock, RunRecorder
+from lenet_tui.training import Trainer
 
 CONFIG = TrainConfig(epochs=3)
 
@@ -45,6 +48,20 @@ def test_each_state_is_read_from_the_last_event(tmp_path):
     stopped = summarise(RunFolder(tmp_path / "stopped"))
     assert (stopped.epochs_done, stopped.test_acc, stopped.resumable) == (1, 0.4, True)
     assert not summarise(RunFolder(tmp_path / "finished")).resumable
+    assert not summarise(RunFolder(tmp_path / "diverged")).resumable  # it would diverge again
+
+
+def test_a_run_another_process_is_training_is_listed_as_running(tmp_path):
+    folder = make_run(tmp_path, "live", [STARTED, epoch_end(1, 0.4)])
+    lock = RunLock(folder)
+    assert lock.acquire()
+    try:
+        run = summarise(folder)
+        assert (run.state, run.resumable) == ("running", False)
+        assert not RunLock(folder).acquire()  # a second trainer is turned away
+    finally:
+        lock.release()
+    assert summarise(folder).state == "interrupted"
 
 
 def test_a_run_without_checkpoint_or_with_a_damaged_config_is_not_resumable(tmp_path):
@@ -70,7 +87,19 @@ def test_runs_are_listed_newest_first_with_folders_elsewhere_and_strays_left_out
     make_run(base, "new", [STARTED], mtime=1_700_000_500)
     (base / "not-a-run").mkdir()
     elsewhere = make_run(tmp_path / "mine", "chosen", [STARTED], mtime=1_700_000_100)
-    names = [run.name for run in list_runs(base, also=elsewhere.path)]
+    names = [run.name for run in list_runs(base, also=[elsewhere.path])]
     assert names == ["new", "chosen", "old"]
     assert [run.name for run in list_runs(base, limit=1)] == ["new"]
     assert list_runs(tmp_path / "absent") == []
+
+
+def test_a_second_trainer_of_a_run_is_turned_away_until_the_first_ends(tmp_path, tiny_dataset):
+    config = TrainConfig(epochs=1, batch_size=32, device="cpu", seed=0)
+    folder = RunFolder.create(config, tmp_path / "run")
+    first = RunRecorder(folder, Trainer(config, tiny_dataset))
+    try:
+        with pytest.raises(RunFolderError, match="another lenet-tui is training this run right"):
+            RunRecorder(folder, Trainer(config, tiny_dataset))
+    finally:
+        first.close()
+    RunRecorder(folder, Trainer(config, tiny_dataset)).close()  # free again
