@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import math
+import os
+import signal
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -66,6 +68,10 @@ from lenet_tui.worker_threads import ThreadPerTask
 Clock = Callable[[], float]
 NARROW = 100
 """Terminals narrower than this get the compact layout (80x24 must stay readable)."""
+QUIT_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)
+)
+"""Signals that end the dashboard as ctrl+q does."""
 
 
 class LenetApp(App[None]):
@@ -111,6 +117,8 @@ class LenetApp(App[None]):
         self._pending_resume: ResumeReady | None = None
         self._loading = False
         """The data-loading worker is at work."""
+        self._exit_code = 0
+        """What the process exits with: 0, or 128 + N after signal N."""
         self._session_folders: list[Path] = []
         """Every run folder used in this session, for the ctrl+o list."""
         self.folder: RunFolder | None = None
@@ -144,7 +152,11 @@ class LenetApp(App[None]):
     def on_mount(self) -> None:
         # Before the first worker: every thread worker gets a thread that ends with it (why: see
         # lenet_tui.worker_threads); the loop shuts the executor down, joining them, on exit.
-        asyncio.get_running_loop().set_default_executor(ThreadPerTask("lenet-tui"))
+        loop = asyncio.get_running_loop()
+        loop.set_default_executor(ThreadPerTask("lenet-tui"))
+        for signum in QUIT_SIGNALS:
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):  # Windows
+                loop.add_signal_handler(signum, self.quit_on_signal, signum)
         self.query_one(MetricsPlot).reset(self.initial_config.epochs)
         self.set_interval(1.0, self.tick, name="elapsed")
         self.query_one("#field-lr").focus()
@@ -456,12 +468,37 @@ class LenetApp(App[None]):
 
     async def action_quit(self) -> None:
         """Stop a run in progress first, so the process ends with the terminal restored."""
+        await self._stop_run()
+        self.exit(return_code=self._exit_code)
+
+    async def _stop_run(self) -> None:
+        """End a run in progress after its batch; its folder is then complete and resumable."""
         if self._trainer is not None and self._worker is not None and self.running:
             self._trainer.request_stop()
             self._set_view(state="stopping", message="stopping the run, then quitting…")
             with contextlib.suppress(Exception):  # a failure was already shown in the panel
                 await self._worker.wait()
-        self.exit()
+
+    def quit_on_signal(self, signum: int) -> None:
+        """SIGTERM or SIGHUP: the run stops after its batch and its folder stays resumable;
+        the process exits with 128 + the signal's number."""
+        self._exit_code = 128 + signum
+        if signum == getattr(signal, "SIGHUP", None):
+            self.call_later(self._quit_hung_up)
+        else:
+            self.call_later(self.action_quit)  # as ctrl+q, the terminal restored
+
+    async def _quit_hung_up(self) -> None:
+        """The terminal is gone: there is nothing to restore, and Textual's shutdown would wait
+        forever to write to it, so once the run's files are complete the process just ends."""
+        await self._stop_run()
+        os._exit(self._exit_code)
+
+    def on_unmount(self) -> None:
+        loop = asyncio.get_running_loop()
+        for signum in QUIT_SIGNALS:
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.remove_signal_handler(signum)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)

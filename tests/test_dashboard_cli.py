@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import pty
 import select
+import signal
 import struct
 import subprocess
 import sys
@@ -127,3 +129,36 @@ def test_a_config_file_fills_the_dashboards_form(tmp_path):
         build_parser().parse_args(["--config", str(settings), "--epochs", "4"])
     )
     assert (config.lr, config.epochs, config.model.activation) == (0.25, 4, "relu")
+
+
+def test_sigterm_stops_the_run_restores_the_terminal_and_exits_143(tiny_data_dir, runs_dir):
+    term = Terminal("--data-dir", tiny_data_dir, "--epochs", "1000", "--batch-size", "8")
+    try:
+        term.read_until(b"Start")
+        term.type(b"\x12")  # ctrl+r
+        term.read_until(b"examples/sec")  # training
+        term.proc.send_signal(signal.SIGTERM)
+        assert term.finish() == 143
+    finally:
+        term.proc.kill()  # only matters when an assertion above failed
+    assert LEAVE_ALT_SCREEN in term.output[-200:]
+    (folder,) = runs_dir.iterdir()
+    events = [json.loads(line) for line in (folder / "metrics.jsonl").read_text().splitlines()]
+    assert events[-1]["event"] == "run_stopped"  # stopped after its batch, resumable
+    assert (folder / "checkpoint.pt").is_file()
+
+
+def test_a_hung_up_terminal_ends_the_dashboard_with_the_run_kept(tiny_data_dir, runs_dir):
+    term = Terminal("--data-dir", tiny_data_dir, "--epochs", "1000", "--batch-size", "8")
+    try:
+        term.read_until(b"Start")
+        term.type(b"\x12")  # ctrl+r
+        term.read_until(b"examples/sec")  # training
+        os.close(term.fd)  # the terminal window closes...
+        term.proc.send_signal(signal.SIGHUP)  # ...and the system says so
+        assert term.proc.wait(timeout=60) == 129
+    finally:
+        term.proc.kill()  # only matters when an assertion above failed
+    (folder,) = runs_dir.iterdir()
+    events = [json.loads(line) for line in (folder / "metrics.jsonl").read_text().splitlines()]
+    assert events[-1]["event"] == "run_stopped"
