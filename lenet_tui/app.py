@@ -117,6 +117,8 @@ class LenetApp(App[None]):
         self._pending_resume: ResumeReady | None = None
         self._loading = False
         """The data-loading worker is at work."""
+        self._unseen_weights: Inspector | None = None
+        """The newest weights, while the Activations tab is hidden."""
         self._exit_code = 0
         """What the process exits with: 0, or 128 + N after signal N."""
         self._session_folders: list[Path] = []
@@ -259,7 +261,7 @@ class LenetApp(App[None]):
             return  # the form changed again, or a run started, since it was asked for
         self.query_one(LayerTable).show_layers(message.layers)
         if message.inspector is not None:
-            self.query_one(ActivationViewer).show_weights(message.inspector)
+            self._offer_weights(message.inspector)
 
     # -- actions -------------------------------------------------------------------------------
 
@@ -555,7 +557,25 @@ class LenetApp(App[None]):
 
     @on(WeightsSnapshot)
     def show_weights(self, message: WeightsSnapshot) -> None:
-        self.query_one(ActivationViewer).show_weights(message.inspector)
+        self._offer_weights(message.inspector)
+
+    def _offer_weights(self, inspector: Inspector) -> None:
+        """New weights for the viewer: drawn now if its tab is shown, else when it is.
+
+        Drawing runs the image through the network on a worker thread; while the Train tab is
+        shown that is work nobody sees, taken from training's share of the CPU.
+        """
+        if self.query_one(TabbedContent).active == "activations":
+            self._unseen_weights = None
+            self.query_one(ActivationViewer).show_weights(inspector)
+        else:
+            self._unseen_weights = inspector
+
+    @on(TabbedContent.TabActivated)
+    def tab_shown(self, event: TabbedContent.TabActivated) -> None:
+        if event.pane.id == "activations" and self._unseen_weights is not None:
+            inspector, self._unseen_weights = self._unseen_weights, None
+            self.query_one(ActivationViewer).show_weights(inspector)
 
     @on(TrainingEvent)
     def show_event(self, message: TrainingEvent) -> None:

@@ -160,11 +160,33 @@ async def test_a_short_run_updates_plot_status_table_and_maps(tiny_dataset):
         )
         assert re.fullmatch(r"\d+\.\d examples/sec on cpu", view.summary[1])
         assert view.summary[0] in shown(app, "#status-summary")
-        await wait_until(pilot, lambda: app.query_one(ActivationViewer).inspection is not None)
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        assert app.query_one(ActivationViewer).inspection.epoch == 2  # the trained weights
+        viewer = app.query_one(ActivationViewer)
+        assert viewer.inspection is None  # nothing drawn, nor computed, while its tab is hidden
+        await pilot.press("f3")
+        await wait_until(pilot, lambda: viewer.inspection is not None)
+        assert viewer.inspection.epoch == 2  # the trained weights, not the untrained preview
         assert app.check_action("start", ()) is True and app.check_action("stop", ()) is False
+
+
+async def test_shown_maps_follow_each_epoch_of_a_run(tiny_dataset):
+    app = make_app(tiny_dataset)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f3")
+        viewer = app.query_one(ActivationViewer)
+        await wait_until(pilot, lambda: viewer.inspection is not None)
+        assert viewer.inspection.epoch == 0  # the untrained weights before a run
+        seen: set[int] = set()
+        original = viewer.show_weights
+
+        def show_weights(inspector):
+            seen.add(inspector.epoch)
+            original(inspector)
+
+        viewer.show_weights = show_weights
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: app.view.state == "finished")
+        await wait_until(pilot, lambda: viewer.inspection.epoch == 2)
+        assert seen == {0, 1, 2}  # the run's start, then after each epoch
 
 
 async def test_no_worker_thread_outlives_its_work(tiny_dataset):
@@ -173,6 +195,7 @@ async def test_no_worker_thread_outlives_its_work(tiny_dataset):
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("ctrl+r")
         await wait_until(pilot, lambda: app.view.state == "finished")
+        await pilot.press("f3")
         await wait_until(pilot, lambda: app.query_one(ActivationViewer).inspection is not None)
         await app.workers.wait_for_complete()
         for thread in threading.enumerate():
