@@ -9,7 +9,7 @@ from lenet_tui.config import TrainConfig
 from lenet_tui.data import find_idx_files
 from lenet_tui.devices import resolve_device
 from lenet_tui.errors import EXIT_OK
-from lenet_tui.runs import RunFolder, RunFolderError
+from lenet_tui.runs import RunFolder
 
 
 def run_dashboard(
@@ -31,11 +31,8 @@ def run_dashboard(
         find_idx_files(data_dir)
     if resume is not None:
         RunFolder.existing(resume)
-    if run_dir is not None and RunFolder(run_dir).config_path.exists():
-        raise RunFolderError(
-            f"{run_dir}: already holds a run; continue it with lenet-tui --resume {run_dir} "
-            "or pick another --run-dir"
-        )
+    if run_dir is not None:
+        RunFolder(run_dir).refuse_if_used()
     app = create_app(config, data_dir=data_dir, download=download, run_dir=run_dir, resume=resume)
     app.run()
     return app.return_code or EXIT_OK  # Textual sets 1 when the app died of a bug

@@ -89,11 +89,7 @@ class RunFolder:
         An existing folder is used only if it holds no run yet.
         """
         folder = cls(Path(path) if path is not None else _fresh_name(default_runs_dir()))
-        if folder.config_path.exists():
-            raise RunFolderError(
-                f"{folder.path}: already holds a run; continue it with "
-                f"{resume_command(folder.path)} or pick another --run-dir"
-            )
+        folder.refuse_if_used()
         try:
             folder.path.mkdir(parents=True, exist_ok=True)
             write_text_atomic(folder.config_path, dump_config(config))
@@ -103,6 +99,14 @@ class RunFolder:
                 "pick another --run-dir"
             ) from None
         return folder
+
+    def refuse_if_used(self) -> None:
+        """RunFolderError (one line) if a run was already kept here."""
+        if self.config_path.exists():
+            raise RunFolderError(
+                f"{self.path}: already holds a run; continue it with "
+                f"{resume_command(self.path)} or pick another --run-dir"
+            )
 
     @classmethod
     def existing(cls, path: Path) -> RunFolder:
