@@ -52,6 +52,14 @@ async def run_to_end(app, pilot, state: str = "finished") -> None:
     await app.workers.wait_for_complete()
 
 
+async def resume_refusal(app, pilot) -> str:
+    """Pick the highlighted kept run with ctrl+o, Enter; the one-line reason it was refused."""
+    await pilot.press("ctrl+o", "enter")
+    await wait_until(pilot, lambda: any(n.title == "Cannot resume" for n in app._notifications))
+    (note,) = [n for n in app._notifications if n.title == "Cannot resume"]
+    return note.message
+
+
 async def test_a_dashboard_run_is_kept_in_its_own_folder(tiny_dataset, runs_dir):
     app = make_app(tiny_dataset, RUN)
     async with app.run_test(size=SIZE) as pilot:
@@ -181,11 +189,7 @@ async def test_a_damaged_checkpoint_is_refused_and_nothing_runs(tiny_dataset, st
         checkpoint.write_bytes(checkpoint.read_bytes()[:1000])
         before = (app.folder.path / "metrics.jsonl").read_bytes()
 
-        await pilot.press("ctrl+o", "enter")
-        await wait_until(pilot, lambda: any("Cannot resume" in (n.title or "") for n in
-                                            app._notifications))  # fmt: skip
-        (note,) = [n for n in app._notifications if n.title == "Cannot resume"]
-        assert note.message == (
+        assert await resume_refusal(app, pilot) == (
             f"{checkpoint}: refused: damaged or not a checkpoint (RuntimeError); resume from a "
             "run folder this program wrote, or start a new run"
         )
@@ -203,11 +207,7 @@ async def test_a_run_trained_on_other_data_is_refused(tiny_dataset, stop_after_e
         saved = load_checkpoint(path)
         save_checkpoint(path, Checkpoint(saved.state, data_dir="/srv/other-data"))
 
-        await pilot.press("ctrl+o", "enter")
-        await wait_until(pilot, lambda: any(n.title == "Cannot resume" for n in
-                                            app._notifications))  # fmt: skip
-        (note,) = [n for n in app._notifications if n.title == "Cannot resume"]
-        assert note.message == (
+        assert await resume_refusal(app, pilot) == (
             f"{app.folder.path}: trained on the /srv/other-data data, not the bundled data "
             f"loaded here; quit and run lenet-tui --resume {app.folder.path} (add --data-dir DIR "
             "if that data has moved)"
@@ -271,9 +271,7 @@ async def test_a_failed_resume_while_the_data_loads_leaves_one_load(
     monkeypatch.setattr(app_module, "load_fashion_mnist", slow_load)
     app = create_app(RUN, devices=["cpu"])
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("ctrl+o", "enter")
-        await wait_until(pilot, lambda: any(n.title == "Cannot resume" for n in
-                                            app._notifications))  # fmt: skip
+        await resume_refusal(app, pilot)  # the damaged checkpoint, while the data loads
         release.set()
         await wait_until(pilot, lambda: app.data is not None)
         await app.workers.wait_for_complete()

@@ -64,13 +64,28 @@ class Terminal:
         return self.proc.wait(timeout=60)
 
 
-def test_dashboard_opens_trains_and_quits_mid_run_with_the_terminal_restored(tiny_data_dir):
-    term = Terminal("--data-dir", tiny_data_dir, "--epochs", "1000", "--batch-size", "8")
+def training_dashboard(data_dir: Path) -> Terminal:
+    """The dashboard on a pty, started with ctrl+r and training (a run far longer than a test)."""
+    term = Terminal("--data-dir", data_dir, "--epochs", "1000", "--batch-size", "8")
     try:
         term.read_until(b"Start")
         term.type(b"\x12")  # ctrl+r
         term.read_until(b"running")
         term.read_until(b"examples/sec")  # progress arrived from the worker
+    except BaseException:
+        term.proc.kill()  # never leave a dashboard behind
+        raise
+    return term
+
+
+def last_event(folder: Path) -> str:
+    lines = (folder / "metrics.jsonl").read_text().splitlines()
+    return json.loads(lines[-1])["event"]
+
+
+def test_dashboard_opens_trains_and_quits_mid_run_with_the_terminal_restored(tiny_data_dir):
+    term = training_dashboard(tiny_data_dir)
+    try:
         term.type(b"\x11")  # ctrl+q during the run
         assert term.finish() == 0
     finally:
@@ -132,33 +147,25 @@ def test_a_config_file_fills_the_dashboards_form(tmp_path):
 
 
 def test_sigterm_stops_the_run_restores_the_terminal_and_exits_143(tiny_data_dir, runs_dir):
-    term = Terminal("--data-dir", tiny_data_dir, "--epochs", "1000", "--batch-size", "8")
+    term = training_dashboard(tiny_data_dir)
     try:
-        term.read_until(b"Start")
-        term.type(b"\x12")  # ctrl+r
-        term.read_until(b"examples/sec")  # training
         term.proc.send_signal(signal.SIGTERM)
         assert term.finish() == 143
     finally:
         term.proc.kill()  # only matters when an assertion above failed
     assert LEAVE_ALT_SCREEN in term.output[-200:]
     (folder,) = runs_dir.iterdir()
-    events = [json.loads(line) for line in (folder / "metrics.jsonl").read_text().splitlines()]
-    assert events[-1]["event"] == "run_stopped"  # stopped after its batch, resumable
+    assert last_event(folder) == "run_stopped"  # stopped after its batch, resumable
     assert (folder / "checkpoint.pt").is_file()
 
 
 def test_a_hung_up_terminal_ends_the_dashboard_with_the_run_kept(tiny_data_dir, runs_dir):
-    term = Terminal("--data-dir", tiny_data_dir, "--epochs", "1000", "--batch-size", "8")
+    term = training_dashboard(tiny_data_dir)
     try:
-        term.read_until(b"Start")
-        term.type(b"\x12")  # ctrl+r
-        term.read_until(b"examples/sec")  # training
         os.close(term.fd)  # the terminal window closes...
         term.proc.send_signal(signal.SIGHUP)  # ...and the system says so
         assert term.proc.wait(timeout=60) == 129
     finally:
         term.proc.kill()  # only matters when an assertion above failed
     (folder,) = runs_dir.iterdir()
-    events = [json.loads(line) for line in (folder / "metrics.jsonl").read_text().splitlines()]
-    assert events[-1]["event"] == "run_stopped"
+    assert last_event(folder) == "run_stopped"
