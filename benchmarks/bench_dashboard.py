@@ -94,26 +94,28 @@ async def key_latencies(presses: int) -> tuple[list[float], list[float]]:
     the screen has been refreshed after it (the other tab is drawn)."""
     from textual import events
 
-    from lenet_tui.app import create_app
-    from lenet_tui.config import TrainConfig
+    from lenet_tui.engine.config import TrainConfig
+    from lenet_tui.ui.app import create_app
+    from lenet_tui.ui.session import Phase
 
     app = create_app(TrainConfig(epochs=50, device="cpu"))
+    board = app.dashboard
     handled: list[float] = []
     redrawn: list[float] = []
-    original = app.action_show_tab
+    original = board.action_show_tab
 
     def timed_show_tab(tab: str) -> None:
         handled.append(time.perf_counter())
         original(tab)
         app.call_after_refresh(lambda: redrawn.append(time.perf_counter()))
 
-    app.action_show_tab = timed_show_tab  # type: ignore[method-assign]
+    board.action_show_tab = timed_show_tab  # type: ignore[method-assign]
     gaps, round_trips = [], []
     async with app.run_test(size=(120, 40)) as pilot:
-        while app.data is None:
+        while board.data is None:
             await pilot.pause(0.1)
         await pilot.press("ctrl+r")
-        while app.view.train_loss is None:  # training is under way
+        while board.train_view.status.latest.train_loss is None:  # training is under way
             await pilot.pause(0.1)
         for i in range(presses):
             sent = time.perf_counter()
@@ -123,7 +125,9 @@ async def key_latencies(presses: int) -> tuple[list[float], list[float]]:
             gaps.append(handled[-1] - sent)
             round_trips.append(redrawn[-1] - sent)
             await asyncio.sleep(0.1)  # a person's pace, not a test's synchronisation
-        assert app.running, "the run ended before the measurement did; raise its epochs"
+        assert board.phase is Phase.RUNNING, (
+            "the run ended before the measurement did; raise its epochs"
+        )
         await pilot.press("ctrl+q")
     return gaps, round_trips
 

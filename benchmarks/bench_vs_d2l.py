@@ -24,11 +24,11 @@ from torch import nn
 from torch.utils import data
 from torchvision import transforms
 
-from lenet_tui.config import TrainConfig
-from lenet_tui.data import bundled_data_dir, load_fashion_mnist
-from lenet_tui.events import RunFinished
-from lenet_tui.model import build_lenet
-from lenet_tui.training import Trainer
+from lenet_tui.engine.config import TrainConfig
+from lenet_tui.engine.data import bundled_data_dir, load_dataset
+from lenet_tui.engine.events import RunFinished
+from lenet_tui.engine.model import build_lenet
+from lenet_tui.engine.training import Trainer
 
 DATA_ROOT = Path(__file__).parent / ".data"
 
@@ -101,7 +101,7 @@ def d2l_train_ch6(epochs: int, lr: float, batch_size: int, device: torch.device)
 def lenet_tui_engine(epochs: int, lr: float, batch_size: int, device: str) -> dict:
     wall_start = time.perf_counter()
     config = TrainConfig(lr=lr, epochs=epochs, batch_size=batch_size, device=device, seed=0)
-    events = list(Trainer(config, load_fashion_mnist()).run())
+    events = list(Trainer(config, load_dataset()).run())
     finished = events[-1]
     assert isinstance(finished, RunFinished), finished
     return {

@@ -11,10 +11,11 @@ import sys
 from pathlib import Path
 
 from lenet_tui import __version__
-from lenet_tui.config import ACTIVATIONS, POOLINGS, TrainConfig
-from lenet_tui.config_file import RANDOM_SEED, load_config_file
+from lenet_tui.engine.config import ACTIVATIONS, POOLINGS, TrainConfig
+from lenet_tui.engine.data_source import DataSource
 from lenet_tui.errors import EXIT_INTERRUPTED, EXIT_USAGE, ConfigError, LenetError
-from lenet_tui.runs import CONFIG_NAME, RunFolder
+from lenet_tui.runs.config_file import RANDOM_SEED, load_config_file
+from lenet_tui.runs.folder import CONFIG_NAME, RunFolder
 
 FLAGS = {"batch_size": "--batch-size", "kernel_size": "--kernel-size"}
 """Config fields whose command-line flag is not simply --<field> (kept for callers)."""
@@ -41,7 +42,17 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="train headless (for CI): progress on stderr, the book's summary lines on stdout",
     )
-    run = parser.add_argument_group("training")
+    _add_training(parser.add_argument_group("training"))
+    _add_model(parser.add_argument_group("model (d2l's LeNet-5 unless changed)"))
+    _add_data(parser.add_argument_group("data (default: the bundled copy)"))
+    parser.add_argument(
+        "--metrics-out", type=Path, metavar="FILE", help="write every event as a JSON line to FILE"
+    )
+    _add_runs(parser.add_argument_group("run folders, resuming and settings files"))
+    return parser
+
+
+def _add_training(run: argparse._ArgumentGroup) -> None:
     run.add_argument("--epochs", type=int, help="passes over the data (default 10)")
     run.add_argument("--lr", type=float, help="SGD learning rate (default 0.9)")
     run.add_argument("--batch-size", type=int, help="examples per step (default 256)")
@@ -56,7 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="seed for init and shuffling; the same seed on CPU gives the same metrics "
         "(default 0; 'random' picks one and prints it)",
     )
-    model = parser.add_argument_group("model (d2l's LeNet-5 unless changed)")
+
+
+def _add_model(model: argparse._ArgumentGroup) -> None:
     model.add_argument("--activation", choices=ACTIVATIONS, help="(default sigmoid)")
     model.add_argument("--pooling", choices=POOLINGS, help="(default avg)")
     model.add_argument(
@@ -69,7 +82,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="conv1 and conv2 output channels (default 6,16)",
     )
     model.add_argument("--kernel-size", type=int, help="conv kernel size (default 5)")
-    data = parser.add_argument_group("data (default: the bundled copy)")
+
+
+def _add_data(data: argparse._ArgumentGroup) -> None:
     source = data.add_mutually_exclusive_group()
     source.add_argument(
         "--data-dir",
@@ -82,10 +97,9 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="fetch the official files with torchvision into the user cache",
     )
-    parser.add_argument(
-        "--metrics-out", type=Path, metavar="FILE", help="write every event as a JSON line to FILE"
-    )
-    runs = parser.add_argument_group("run folders, resuming and settings files")
+
+
+def _add_runs(runs: argparse._ArgumentGroup) -> None:
     runs.add_argument(
         "--config",
         type=Path,
@@ -106,7 +120,6 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="RUN_DIR",
         help="continue the run in RUN_DIR from its last checkpoint, with its settings",
     )
-    return parser
 
 
 SETTINGS = ("lr", "epochs", "batch_size", "device", "seed")
@@ -138,6 +151,13 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
     return config
 
 
+def data_source_from_args(args: argparse.Namespace) -> DataSource | None:
+    """The data the user chose with --data-dir or --download; None if neither was given."""
+    if args.data_dir is None and not args.download:
+        return None
+    return DataSource(args.data_dir, args.download)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -149,25 +169,15 @@ def main(argv: list[str] | None = None) -> int:
                 "run's metrics.jsonl in its run folder); add --no-ui"
             )
         config = config_from_args(args)
+        data = data_source_from_args(args)
         if not args.no_ui:
-            from lenet_tui.dashboard import run_dashboard  # imports torch and textual
+            from lenet_tui.ui.launch import run_dashboard  # imports torch and textual
 
-            return run_dashboard(
-                config,
-                data_dir=args.data_dir,
-                download=args.download,
-                run_dir=args.run_dir,
-                resume=args.resume,
-            )
+            return run_dashboard(config, data, run_dir=args.run_dir, resume=args.resume)
         from lenet_tui.headless import run_headless  # imports torch: not on the --help path
 
         return run_headless(
-            config,
-            data_dir=args.data_dir,
-            download=args.download,
-            metrics_out=args.metrics_out,
-            run_dir=args.run_dir,
-            resume=args.resume,
+            config, data, metrics_out=args.metrics_out, run_dir=args.run_dir, resume=args.resume
         )
     except ConfigError as exc:
         print(f"{parser.prog}: {_flag(exc.field)}: {exc.problem}", file=sys.stderr)

@@ -1,4 +1,4 @@
-"""Errors a user can fix, and the exit codes of the command line.
+"""Errors a user can fix, and the exit codes of the command line; shared by every layer.
 
 An error's message is one line: what went wrong, where, and what to do.
 """
@@ -29,3 +29,7 @@ class ConfigError(LenetError):
         super().__init__(f"{field}: {problem}")
         self.field = field
         self.problem = problem
+
+
+class RunFolderError(LenetError):
+    """A run folder cannot be created or resumed, or a file in it cannot be written or read."""

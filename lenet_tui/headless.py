@@ -17,11 +17,11 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from lenet_tui.config import TrainConfig
-from lenet_tui.data import load_fashion_mnist
-from lenet_tui.devices import resolve_device
-from lenet_tui.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_TERMINATED, LenetError
-from lenet_tui.events import (
+from lenet_tui.engine.config import TrainConfig
+from lenet_tui.engine.data import load_dataset
+from lenet_tui.engine.data_source import BUNDLED, DataSource
+from lenet_tui.engine.devices import resolve_device
+from lenet_tui.engine.events import (
     EpochEnd,
     Event,
     RunDiverged,
@@ -32,15 +32,23 @@ from lenet_tui.events import (
     TrainProgress,
     summary_lines,
 )
-from lenet_tui.interrupts import StopOnSignals
-from lenet_tui.runs import JsonLinesLog, RunFolder, RunFolderError, RunRecorder, resume_command
-from lenet_tui.training import Trainer
+from lenet_tui.errors import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_TERMINATED,
+    LenetError,
+    RunFolderError,
+)
+from lenet_tui.runs.driver import Kept, KeptRun, RunDriver
+from lenet_tui.runs.event_log import EventLog
+from lenet_tui.runs.folder import resume_command
+from lenet_tui.runs.interrupts import StopOnSignals
 
 
 def run_headless(
     config: TrainConfig,
-    data_dir: Path | None = None,
-    download: bool = False,
+    data: DataSource | None = None,
     metrics_out: Path | None = None,
     stdout: TextIO | None = None,
     stderr: TextIO | None = None,
@@ -50,85 +58,74 @@ def run_headless(
 ) -> int:
     """Train to the end and return the exit code; bad data or settings raise LenetError first.
 
-    The run is kept in run_dir (default: a new folder under runs.default_runs_dir()); with
-    resume, the run in that folder goes on from its checkpoint with config (its config.toml),
-    on the data it was trained on unless data_dir or download says otherwise.
+    data is the source the user chose (None: the bundled copy, or a resumed run's own). The run
+    is kept in run_dir (default: a new folder under the default runs dir); with resume, the run
+    in that folder goes on from its checkpoint with its own settings (config is not used).
     """
     err_file = stderr or sys.stderr
     out = Console(file=stdout or sys.stdout, highlight=False, soft_wrap=True)
     err = Console(file=err_file, highlight=False, soft_wrap=True)
     resolve_device(config.device)  # refuse an absent device before spending time on the data
-    folder, checkpoint = None, None
-    if resume is not None:
-        folder = RunFolder.existing(resume)
-        checkpoint = folder.load_checkpoint(config)
-        if data_dir is None and not download:  # the data the run was trained on
-            data_dir = Path(checkpoint.data_dir) if checkpoint.data_dir else None
-            download = checkpoint.download
-    data = load_fashion_mnist(data_dir, download=download)
-    trainer = Trainer(config, data, resume=checkpoint.state if checkpoint else None)
+    kept = KeptRun.open(resume) if resume is not None else None
+    dataset = load_dataset(kept.data_source(data) if kept else data or BUNDLED)
+    driver = RunDriver.resume(kept, dataset) if kept else RunDriver.new(config, dataset, run_dir)
     with contextlib.ExitStack() as files:
         metrics = _open_metrics(metrics_out)
         if metrics:
             files.callback(metrics.close)
-        folder = folder or RunFolder.create(trainer.config, run_dir)
-        recorder = RunRecorder(folder, trainer, data_dir, download)
-        files.callback(recorder.close)
+        files.enter_context(driver)
         # Decide by the stream itself: rich's is_terminal is forced true by FORCE_COLOR in CI.
         progress = _RichProgress(err) if err_file.isatty() else _PlainProgress(err)
         outcome: Event | None = None
-        interrupts = StopOnSignals(trainer)
+        interrupts = StopOnSignals(driver)
         try:
             with interrupts, progress:
-                for event in trainer.run():
-                    recorder.record(event)
+                for event in driver.run():
                     if metrics:
                         metrics.write(event)
                     if isinstance(event, RunStarted):
-                        _print_run_header(out, event, folder)
+                        _print_run_header(out, event, driver.kept.folder)
                     progress.show(event)
                     outcome = event
         except KeyboardInterrupt:  # a second Ctrl-C: every file was written atomically
-            err.print(f"interrupted; {_kept(recorder)}", markup=False)
+            err.print(f"interrupted; {_kept(driver.kept)}", markup=False)
             return EXIT_INTERRUPTED
         except RunFolderError as exc:  # disk full or gone while training
             err.print(f"training stopped: {exc}", markup=False)
             return EXIT_FAILED
-    return _report_outcome(outcome, recorder, interrupts.received, out, err)
+    return _report_outcome(outcome, driver.kept, interrupts.received, out, err)
 
 
 def _report_outcome(
-    outcome: Event | None, recorder: RunRecorder, signum: int | None, out: Console, err: Console
+    outcome: Event | None, kept: Kept, signum: int | None, out: Console, err: Console
 ) -> int:
     if isinstance(outcome, RunFinished):
         for line in summary_lines(outcome):
             out.print(line)
         return EXIT_OK
     if isinstance(outcome, RunDiverged):
-        err.print(f"{outcome.message} {_kept(recorder, resume=False)}", markup=False)
+        err.print(f"{outcome.message} {_kept(kept, resume=False)}", markup=False)
         return EXIT_FAILED
     if isinstance(outcome, RunFailed):
         err.print(f"training failed: {outcome.error}\n{outcome.traceback}", markup=False)
-        err.print(_kept(recorder), markup=False)
+        err.print(_kept(kept), markup=False)
         return EXIT_FAILED
     if isinstance(outcome, RunStopped) and signum is not None:
         name = signal.Signals(signum).name
-        err.print(f"{name}: stopped after the batch in flight; {_kept(recorder)}", markup=False)
+        err.print(f"{name}: stopped after the batch in flight; {_kept(kept)}", markup=False)
         return EXIT_TERMINATED if signum == signal.SIGTERM else EXIT_INTERRUPTED
     return EXIT_FAILED
 
 
-def _kept(recorder: RunRecorder, resume: bool = True) -> str:
+def _kept(kept: Kept, resume: bool = True) -> str:
     """Where the run's files are and how to go on, for the user."""
-    folder = recorder.folder
-    if recorder.checkpoint_epoch is None:
-        return f"settings and metrics are in {folder.path}; no checkpoint was written"
-    epoch = recorder.checkpoint_epoch
-    at = "start of training" if epoch == 0 else f"end of epoch {epoch}"
-    kept = f"the last good checkpoint ({at}) and the metrics are in {folder.path}"
+    if kept.checkpoint_epoch is None:
+        return f"settings and metrics are in {kept.folder}; no checkpoint was written"
+    epoch = kept.checkpoint_epoch
+    done = f"the last good checkpoint ({kept.checkpoint_at}) and the metrics are in {kept.folder}"
     if resume:
-        return f"{kept}; resume with: {resume_command(folder.path)} (epoch {epoch + 1} restarts)"
-    return kept[0].upper() + kept[1:]
+        return f"{done}; resume with: {resume_command(kept.folder)} (epoch {epoch + 1} restarts)"
+    return done[0].upper() + done[1:]
 
 
 def layer_table_renderable(event: RunStarted) -> Table:
@@ -141,22 +138,22 @@ def layer_table_renderable(event: RunStarted) -> Table:
     return table
 
 
-def _print_run_header(out: Console, event: RunStarted, folder: RunFolder) -> None:
+def _print_run_header(out: Console, event: RunStarted, folder: Path) -> None:
     out.print(f"data: {event.data_source}", markup=False)
     out.print(
         f"device: {event.device}, seed: {event.config['seed']}, "
         f"{event.train_examples:,} training / {event.test_examples:,} test images"
     )
     resumed = f" (resumed after epoch {event.start_epoch})" if event.start_epoch else ""
-    out.print(f"run folder: {folder.path}{resumed}", markup=False)
+    out.print(f"run folder: {folder}{resumed}", markup=False)
     out.print(layer_table_renderable(event))
 
 
-def _open_metrics(path: Path | None) -> JsonLinesLog | None:
+def _open_metrics(path: Path | None) -> EventLog | None:
     if path is None:
         return None
     try:
-        return JsonLinesLog(path)
+        return EventLog(path)
     except OSError as exc:
         raise LenetError(
             f"cannot write metrics to {path}: {exc.strerror or exc}; pick another --metrics-out"

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from idx_fixtures import make_tiny_dataset, write_dataset
 
-from lenet_tui.data import FashionMNIST
+from lenet_tui.engine.data import Dataset
 
 
 @pytest.fixture(autouse=True)
@@ -20,12 +20,12 @@ def runs_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture(scope="session")
-def tiny_dataset() -> FashionMNIST:
+def tiny_dataset() -> Dataset:
     return make_tiny_dataset(n_train=512, n_test=128, seed=0)
 
 
 @pytest.fixture(scope="session")
-def tiny_data_dir(tiny_dataset: FashionMNIST, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def tiny_data_dir(tiny_dataset: Dataset, tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("tiny-fashion-mnist")
     write_dataset(folder, tiny_dataset)
     return folder

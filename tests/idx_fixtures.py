@@ -7,8 +7,8 @@ from typing import Literal
 
 import torch
 
-from lenet_tui.data import IDX_FILES, FashionMNIST
-from lenet_tui.idx import write_idx
+from lenet_tui.engine.data import IDX_FILES, Dataset
+from lenet_tui.engine.idx import write_idx
 
 BLOCK = 6
 # Top-left corner of each class's bright 6x6 block: a 3x4 grid of non-overlapping slots.
@@ -33,18 +33,18 @@ def _split(n: int, g: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
     return images, labels
 
 
-def make_tiny_dataset(n_train: int = 512, n_test: int = 128, seed: int = 0) -> FashionMNIST:
+def make_tiny_dataset(n_train: int = 512, n_test: int = 128, seed: int = 0) -> Dataset:
     """A small fake Fashion-MNIST that a CNN learns in a few steps; same seed, same data."""
     g = torch.Generator().manual_seed(seed)
     train_images, train_labels = _split(n_train, g)
     test_images, test_labels = _split(n_test, g)
     source = f"tiny fake Fashion-MNIST (seed {seed})"
-    return FashionMNIST(train_images, train_labels, test_images, test_labels, source)
+    return Dataset(train_images, train_labels, test_images, test_labels, source)
 
 
 def write_dataset(
     folder: Path,
-    ds: FashionMNIST,
+    ds: Dataset,
     gz: bool = True,
     layout: Literal["flat", "torchvision"] = "flat",
 ) -> dict[str, Path]:

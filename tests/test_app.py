@@ -2,54 +2,30 @@
 
 from __future__ import annotations
 
-import io
+import json
 import re
 import threading
-import time
 from pathlib import Path
 
 import torch
-from rich.console import Console
-from textual.widgets import Button, ContentSwitcher, Select, Static
+from dashboard_helpers import SHORT, SIZE, make_app, running, shown, view, wait_until
+from textual.widgets import Button, ContentSwitcher, Select
 
-from lenet_tui import app as app_module
-from lenet_tui import training
-from lenet_tui.app import LenetApp, create_app
-from lenet_tui.config import ModelConfig, TrainConfig
-from lenet_tui.data import FashionMNIST
-from lenet_tui.help_screen import HelpScreen
-from lenet_tui.inspection import Inspector
-from lenet_tui.model import build_lenet
-from lenet_tui.widgets.activation_viewer import ActivationViewer
-from lenet_tui.widgets.config_form import ConfigForm
-from lenet_tui.widgets.layer_table import LayerTable
-from lenet_tui.widgets.metrics_plot import MetricsPlot
+from lenet_tui.engine import training
+from lenet_tui.engine.config import ModelConfig, TrainConfig
+from lenet_tui.engine.data_source import DataSource
+from lenet_tui.engine.inspection import Inspector
+from lenet_tui.engine.model import build_lenet
+from lenet_tui.ui.app import LenetApp, create_app
+from lenet_tui.ui.screens import dashboard as dashboard_module
+from lenet_tui.ui.screens.help import HelpScreen
+from lenet_tui.ui.widgets.activation_viewer import ActivationViewer
+from lenet_tui.ui.widgets.config_form import ConfigForm
+from lenet_tui.ui.widgets.layer_table import LayerTable
+from lenet_tui.ui.widgets.metrics_plot import MetricsPlot
 
-SIZE = (120, 40)
-SHORT = TrainConfig(epochs=2, batch_size=32, device="cpu")
-"""512 tiny training images in batches of 32: 16 steps, so 10 progress points per epoch."""
 LONG = TrainConfig(epochs=1000, batch_size=8, device="cpu")
 """Runs far longer than any test waits: for stopping and quitting mid-run."""
-
-
-def make_app(data: FashionMNIST, config: TrainConfig = SHORT) -> LenetApp:
-    return create_app(config, data=data, devices=["cpu"])
-
-
-async def wait_until(pilot, condition, timeout: float = 120) -> None:
-    """Let the app process messages until `condition()` holds; the timeout only guards a hang."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition never held"
-        await pilot.pause()
-
-
-def shown(app: LenetApp, selector: str) -> str:
-    """The words a Static displays, wrapped to its width, with line breaks made spaces."""
-    widget = app.query_one(selector, Static)
-    console = Console(width=widget.size.width, file=io.StringIO(), record=True)
-    console.print(widget.content)
-    return " ".join(console.export_text().split())
 
 
 def field(app: LenetApp, name: str):
@@ -90,7 +66,7 @@ async def test_invalid_values_are_flagged_and_block_the_start(tiny_dataset):
 
         await pilot.press("ctrl+r")
         await pilot.pause()
-        assert not app.running and app.query_one("#side", ContentSwitcher).current == "form"
+        assert not running(app) and app.query_one("#side", ContentSwitcher).current == "form"
 
         await type_into(pilot, "lr", "0.5")
         await type_into(pilot, "kernel_size", "3")
@@ -147,25 +123,28 @@ async def test_a_short_run_updates_plot_status_table_and_maps(tiny_dataset):
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("ctrl+r")
         await app.workers.wait_for_complete()
-        await wait_until(pilot, lambda: app.view.state == "finished")
+        await wait_until(pilot, lambda: view(app).state == "finished")
 
         plot = app.query_one(MetricsPlot)
         assert len(plot._test[0]) == 2  # test acc once per epoch
         assert len(plot._train[0]) >= 2 * 5  # at least five train points per epoch
-        view = app.view
-        assert (view.epoch, view.epochs, view.device) == (2.0, 2, "cpu")
-        assert view.examples_per_sec > 0 and view.test_acc is not None
+        status = view(app)
+        assert (status.epoch, status.epochs, status.device) == (2.0, 2, "cpu")
+        assert status.examples_per_sec > 0 and status.test_acc is not None
         assert re.fullmatch(
-            r"loss \d\.\d{3}, train acc \d\.\d{3}, test acc \d\.\d{3}", view.summary[0]
+            r"loss \d\.\d{3}, train acc \d\.\d{3}, test acc \d\.\d{3}", status.summary[0]
         )
-        assert re.fullmatch(r"\d+\.\d examples/sec on cpu", view.summary[1])
-        assert view.summary[0] in shown(app, "#status-summary")
+        assert re.fullmatch(r"\d+\.\d examples/sec on cpu", status.summary[1])
+        assert status.summary[0] in shown(app, "#status-summary")
         viewer = app.query_one(ActivationViewer)
         assert viewer.inspection is None  # nothing drawn, nor computed, while its tab is hidden
         await pilot.press("f3")
         await wait_until(pilot, lambda: viewer.inspection is not None)
         assert viewer.inspection.epoch == 2  # the trained weights, not the untrained preview
-        assert app.check_action("start", ()) is True and app.check_action("stop", ()) is False
+        assert (
+            app.dashboard.check_action("start", ()) is True
+            and app.dashboard.check_action("stop", ()) is False
+        )
 
 
 async def test_shown_maps_follow_each_epoch_of_a_run(tiny_dataset):
@@ -184,7 +163,7 @@ async def test_shown_maps_follow_each_epoch_of_a_run(tiny_dataset):
 
         viewer.show_weights = show_weights
         await pilot.press("ctrl+r")
-        await wait_until(pilot, lambda: app.view.state == "finished")
+        await wait_until(pilot, lambda: view(app).state == "finished")
         await wait_until(pilot, lambda: viewer.inspection.epoch == 2)
         assert seen == {0, 1, 2}  # the run's start, then after each epoch
 
@@ -194,7 +173,7 @@ async def test_no_worker_thread_outlives_its_work(tiny_dataset):
     app = make_app(tiny_dataset)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("ctrl+r")
-        await wait_until(pilot, lambda: app.view.state == "finished")
+        await wait_until(pilot, lambda: view(app).state == "finished")
         await pilot.press("f3")
         await wait_until(pilot, lambda: app.query_one(ActivationViewer).inspection is not None)
         await app.workers.wait_for_complete()
@@ -238,19 +217,19 @@ async def test_stop_during_a_run(tiny_dataset):
     app = make_app(tiny_dataset, LONG)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("ctrl+r")
-        await wait_until(pilot, lambda: app.view.train_loss is not None)
-        assert app.running and app.check_action("start", ()) is False
+        await wait_until(pilot, lambda: view(app).train_loss is not None)
+        assert running(app) and app.dashboard.check_action("start", ()) is False
         assert app.query_one(ConfigForm).disabled  # hidden, so keys cannot edit it unseen
         await pilot.press("ctrl+x")
         await app.workers.wait_for_complete()
-        await wait_until(pilot, lambda: not app.running)
-        assert app.view.state == "stopped"
+        await wait_until(pilot, lambda: not running(app))
+        assert view(app).state == "stopped"
         assert re.fullmatch(
             r"stopped in epoch \d+, step \d+; its checkpoint at the (start of training|end of "
             r"epoch \d+) is kept: ctrl\+o resumes it",
-            app.view.message,
+            view(app).message,
         )
-        assert app.view.epoch < 10  # of 1000: it stopped promptly, not at the end
+        assert view(app).epoch < 10  # of 1000: it stopped promptly, not at the end
 
         await pilot.press("ctrl+n")  # a new run starts from the form, last values kept
         assert app.query_one("#side", ContentSwitcher).current == "form"
@@ -262,11 +241,12 @@ async def test_quit_during_a_run_stops_the_worker_first(tiny_dataset):
     app = make_app(tiny_dataset, LONG)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("ctrl+r")
-        await wait_until(pilot, lambda: app.view.train_loss is not None)
-        worker = app._worker
+        await wait_until(pilot, lambda: view(app).train_loss is not None)
+        folder = app.dashboard.last_folder
         await pilot.press("ctrl+q")
-    assert worker.is_finished
-    assert app._trainer._stop.is_set()
+    metrics = (folder / "metrics.jsonl").read_text().splitlines()
+    assert json.loads(metrics[-1])["event"] == "run_stopped"  # stopped after its batch, whole
+    assert (folder / "checkpoint.pt").is_file()
 
 
 async def test_a_failing_run_is_shown_not_a_dead_screen(tiny_dataset, monkeypatch):
@@ -278,23 +258,23 @@ async def test_a_failing_run_is_shown_not_a_dead_screen(tiny_dataset, monkeypatc
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("ctrl+r")
         await app.workers.wait_for_complete()
-        await wait_until(pilot, lambda: app.view.state == "failed")
-        assert app.view.message == "training failed: RuntimeError: out of memory (simulated)"
+        await wait_until(pilot, lambda: view(app).state == "failed")
+        assert view(app).message == "training failed: RuntimeError: out of memory (simulated)"
         assert "out of memory" in shown(app, "#status-summary")
-        assert not app.running
+        assert not running(app)
         await pilot.press("ctrl+n")
         assert app.query_one("#side", ContentSwitcher).current == "form"
 
 
 async def test_missing_data_is_reported_and_runs_are_refused(tmp_path: Path):
-    app = create_app(SHORT, data_dir=tmp_path, devices=["cpu"])
+    app = create_app(SHORT, data_source=DataSource(tmp_path), devices=["cpu"])
     async with app.run_test(size=SIZE) as pilot:
         await app.workers.wait_for_complete()
-        await wait_until(pilot, lambda: app.view.state == "failed")
-        assert "no Fashion-MNIST IDX files found" in app.view.message
+        await wait_until(pilot, lambda: view(app).state == "failed")
+        assert "no Fashion-MNIST IDX files found" in view(app).message
         await pilot.press("ctrl+r")
         await pilot.pause()
-        assert not app.running
+        assert not running(app)
 
 
 async def test_help_screen_lists_the_keys(tiny_dataset):
@@ -328,9 +308,9 @@ async def test_command_line_model_options_survive_into_the_form(tiny_dataset):
 async def test_the_viewer_works_before_a_run_when_the_data_loads_in_the_background(
     tiny_data_dir,
 ):
-    app = create_app(SHORT, data_dir=tiny_data_dir, devices=["cpu"])
+    app = create_app(SHORT, data_source=DataSource(tiny_data_dir), devices=["cpu"])
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: app.data is not None)
+        await wait_until(pilot, lambda: app.dashboard.data is not None)
         await pilot.press("f3", "4")
         viewer = app.query_one(ActivationViewer)
         await wait_until(pilot, lambda: viewer.inspection is not None)
@@ -376,18 +356,18 @@ async def test_the_command_palette_offers_the_run_actions(tiny_dataset):
 async def test_start_before_the_data_is_loaded_starts_once_it_is(tiny_dataset, monkeypatch):
     release = threading.Event()
 
-    def slow_load(data_dir, download):  # holds the loader until the key has been pressed
+    def slow_load(source: DataSource):  # holds the loader until the key has been pressed
         release.wait(timeout=60)
         return tiny_dataset
 
-    monkeypatch.setattr(app_module, "load_fashion_mnist", slow_load)
+    monkeypatch.setattr(dashboard_module, "load_dataset", slow_load)
     app = create_app(SHORT, devices=["cpu"])
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("ctrl+r")
-        assert app.data is None and not app.running
+        assert app.dashboard.data is None and not running(app)
         release.set()
-        await wait_until(pilot, lambda: app.view.state == "finished")
-        assert app.view.summary
+        await wait_until(pilot, lambda: view(app).state == "finished")
+        assert view(app).summary
 
 
 async def test_an_empty_plot_follows_the_epochs_field(tiny_dataset):
@@ -402,14 +382,14 @@ async def test_a_diverging_run_says_so_and_offers_the_form(tiny_dataset):
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("ctrl+r")
         await app.workers.wait_for_complete()
-        await wait_until(pilot, lambda: not app.running)
-        assert app.view.state == "diverged"
+        await wait_until(pilot, lambda: not running(app))
+        assert view(app).state == "diverged"
         assert re.fullmatch(
             r"diverged at epoch 1, step \d+ — learning rate too high\? The last good checkpoint "
             r"\(the start of training\) is kept\.",
-            app.view.message,
+            view(app).message,
         )
-        assert (app.folder.path / "checkpoint.pt").is_file()
+        assert (app.dashboard.last_folder / "checkpoint.pt").is_file()
         assert "learning rate too high?" in shown(app, "#status-summary")
         await pilot.press("ctrl+n")
         assert app.query_one("#side", ContentSwitcher).current == "form"

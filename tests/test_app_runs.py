@@ -8,17 +8,18 @@ import threading
 from pathlib import Path
 
 import pytest
-from test_app import SIZE, make_app, shown, wait_until
+from dashboard_helpers import SIZE, make_app, notes, running, shown, view, wait_until
 from textual.widgets import DataTable
 
-from lenet_tui import app as app_module
-from lenet_tui.app import create_app
-from lenet_tui.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
-from lenet_tui.config import TrainConfig
-from lenet_tui.events import EpochEnd
-from lenet_tui.resume_screen import ResumeScreen
-from lenet_tui.training import Trainer
-from lenet_tui.widgets.metrics_plot import MetricsPlot
+from lenet_tui.engine.config import TrainConfig
+from lenet_tui.engine.data_source import DataSource
+from lenet_tui.engine.events import EpochEnd
+from lenet_tui.engine.training import Trainer
+from lenet_tui.runs.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
+from lenet_tui.ui.app import create_app
+from lenet_tui.ui.screens import dashboard as dashboard_module
+from lenet_tui.ui.screens.resume import ResumeScreen
+from lenet_tui.ui.widgets.metrics_plot import MetricsPlot
 
 RUN = TrainConfig(epochs=4, batch_size=32, device="cpu", seed=3)
 """16 steps per epoch on the tiny data; long enough to stop in the middle of."""
@@ -48,16 +49,16 @@ def events(folder: Path) -> list[dict]:
 
 
 async def run_to_end(app, pilot, state: str = "finished") -> None:
-    await wait_until(pilot, lambda: app.view.state == state and not app.running)
+    await wait_until(pilot, lambda: view(app).state == state and not running(app))
     await app.workers.wait_for_complete()
 
 
 async def resume_refusal(app, pilot) -> str:
     """Pick the highlighted kept run with ctrl+o, Enter; the one-line reason it was refused."""
     await pilot.press("ctrl+o", "enter")
-    await wait_until(pilot, lambda: any(n.title == "Cannot resume" for n in app._notifications))
-    (note,) = [n for n in app._notifications if n.title == "Cannot resume"]
-    return note.message
+    await wait_until(pilot, lambda: notes(app, "Cannot resume"))
+    (note,) = notes(app, "Cannot resume")
+    return note
 
 
 async def test_a_dashboard_run_is_kept_in_its_own_folder(tiny_dataset, runs_dir):
@@ -65,9 +66,9 @@ async def test_a_dashboard_run_is_kept_in_its_own_folder(tiny_dataset, runs_dir)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("ctrl+r")
         await run_to_end(app, pilot)
-        folder = app.folder.path
+        folder = app.dashboard.last_folder
         assert folder.parent == runs_dir
-        assert "kept in" in shown(app, "#status-table") and folder.name in app.view.run_dir
+        assert "kept in" in shown(app, "#status-table") and folder.name in view(app).run_dir
 
     assert sorted(p.name for p in folder.iterdir()) == [
         "checkpoint.pt",
@@ -79,7 +80,7 @@ async def test_a_dashboard_run_is_kept_in_its_own_folder(tiny_dataset, runs_dir)
     assert logged[-1]["event"] == "run_finished"
     assert [e["epoch"] for e in logged if e["event"] == "epoch_end"] == [1, 2, 3, 4]
     assert load_checkpoint(folder / "checkpoint.pt", RUN).state.epoch == 4
-    assert app.view.summary[0] == (
+    assert view(app).summary[0] == (
         f"loss {logged[-1]['train_loss']:.3f}, train acc {logged[-1]['train_acc']:.3f}, "
         f"test acc {logged[-1]['test_acc']:.3f}"
     )
@@ -93,11 +94,11 @@ async def test_run_dir_holds_the_first_run_and_later_ones_get_new_folders(
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("ctrl+r")
         await run_to_end(app, pilot)
-        assert app.folder.path == chosen
+        assert app.dashboard.last_folder == chosen
         await pilot.press("ctrl+n", "ctrl+r")
-        await wait_until(pilot, lambda: app.folder is not None and app.folder.path != chosen)
+        await wait_until(pilot, lambda: app.dashboard.last_folder not in (None, chosen))
         await run_to_end(app, pilot)
-        assert app.folder.path.parent == runs_dir
+        assert app.dashboard.last_folder.parent == runs_dir
     assert events(chosen)[-1]["event"] == "run_finished"
 
 
@@ -108,16 +109,16 @@ async def test_a_stopped_run_resumed_with_ctrl_o_ends_as_an_uninterrupted_one(
     async with straight.run_test(size=SIZE) as pilot:
         await pilot.press("ctrl+r")
         await run_to_end(straight, pilot)
-    expected = events(straight.folder.path)[-1]
+    expected = events(straight.dashboard.last_folder)[-1]
 
     stop_after_epoch(2)
     app = make_app(tiny_dataset, RUN)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("ctrl+r")
         await run_to_end(app, pilot, "stopped")
-        folder = app.folder.path
-        assert app.view.message.startswith("stopped in epoch 3, step 33; ")
-        assert app.view.message.endswith(
+        folder = app.dashboard.last_folder
+        assert view(app).message.startswith("stopped in epoch 3, step 33; ")
+        assert view(app).message.endswith(
             "its checkpoint at the end of epoch 2 is kept: ctrl+o resumes it"
         )
 
@@ -132,8 +133,8 @@ async def test_a_stopped_run_resumed_with_ctrl_o_ends_as_an_uninterrupted_one(
         ]
         await pilot.press("enter")
         await run_to_end(app, pilot)
-        assert app.folder.path == folder and app.view.start_epoch == 2
-        assert app.view.message == "resumed after epoch 2"
+        assert app.dashboard.last_folder == folder and view(app).start_epoch == 2
+        assert view(app).message == "resumed after epoch 2"
         plot = app.query_one(MetricsPlot)
         assert plot._test[0] == [1, 2, 3, 4]  # epochs 1 and 2 replayed from the metrics
         assert min(plot._train[0]) < 1 and max(plot._train[0]) == 4
@@ -156,26 +157,28 @@ async def test_a_finished_run_is_listed_but_not_resumed(tiny_dataset):
         assert screen.highlighted.state == "finished"
         await pilot.press("enter")
         await pilot.pause()
-        assert app.screen is screen and not app.running  # still choosing; nothing started
-        assert any("finished all 1 epochs" in n.message for n in app._notifications)
+        assert app.screen is screen and not running(app)  # still choosing; nothing started
+        assert any("finished all 1 epochs" in note for note in notes(app))
         await pilot.press("escape")
         assert not isinstance(app.screen, ResumeScreen)
 
 
 async def test_resume_at_start_loads_the_runs_own_data_and_goes_on(tiny_data_dir, stop_after_epoch):
     stop_after_epoch(1)
-    first = create_app(RUN, data_dir=tiny_data_dir, devices=["cpu"])
+    first = create_app(RUN, data_source=DataSource(tiny_data_dir), devices=["cpu"])
     async with first.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: first.data is not None)
+        await wait_until(pilot, lambda: first.dashboard.data is not None)
         await pilot.press("ctrl+r")
         await run_to_end(first, pilot, "stopped")
-    folder = first.folder.path
+    folder = first.dashboard.last_folder
 
     app = create_app(TrainConfig(), resume=folder, devices=["cpu"])  # as `lenet-tui --resume`
     async with app.run_test(size=SIZE) as pilot:
         await run_to_end(app, pilot)
-        assert app.data.source == first.data.source  # the run's --data-dir, found again
-        assert app.folder.path == folder
+        assert (
+            app.dashboard.data.description == first.dashboard.data.description
+        )  # the run's --data-dir, found again
+        assert app.dashboard.last_folder == folder
     assert [e["epoch"] for e in events(folder) if e["event"] == "epoch_end"] == [1, 2, 3, 4]
 
 
@@ -185,16 +188,16 @@ async def test_a_damaged_checkpoint_is_refused_and_nothing_runs(tiny_dataset, st
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("ctrl+r")
         await run_to_end(app, pilot, "stopped")
-        checkpoint = app.folder.path / "checkpoint.pt"
+        checkpoint = app.dashboard.last_folder / "checkpoint.pt"
         checkpoint.write_bytes(checkpoint.read_bytes()[:1000])
-        before = (app.folder.path / "metrics.jsonl").read_bytes()
+        before = (app.dashboard.last_folder / "metrics.jsonl").read_bytes()
 
         assert await resume_refusal(app, pilot) == (
             f"{checkpoint}: refused: damaged or not a checkpoint (RuntimeError); resume from a "
             "run folder this program wrote, or start a new run"
         )
-        assert not app.running and app.view.state == "stopped"
-    assert (app.folder.path / "metrics.jsonl").read_bytes() == before
+        assert not running(app) and view(app).state == "stopped"
+    assert (app.dashboard.last_folder / "metrics.jsonl").read_bytes() == before
 
 
 async def test_a_run_trained_on_other_data_is_refused(tiny_dataset, stop_after_epoch):
@@ -203,16 +206,16 @@ async def test_a_run_trained_on_other_data_is_refused(tiny_dataset, stop_after_e
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("ctrl+r")
         await run_to_end(app, pilot, "stopped")
-        path = app.folder.path / "checkpoint.pt"
-        saved = load_checkpoint(path)
-        save_checkpoint(path, Checkpoint(saved.state, data_dir="/srv/other-data"))
+        folder = app.dashboard.last_folder
+        saved = load_checkpoint(folder / "checkpoint.pt")
+        moved = Checkpoint(saved.state, DataSource(Path("/srv/other-data")))
+        save_checkpoint(folder / "checkpoint.pt", moved)
 
         assert await resume_refusal(app, pilot) == (
-            f"{app.folder.path}: trained on the /srv/other-data data, not the bundled data "
-            f"loaded here; quit and run lenet-tui --resume {app.folder.path} (add --data-dir DIR "
-            "if that data has moved)"
+            f"{folder}: trained on the /srv/other-data data, not the bundled data loaded here; "
+            f"quit and run lenet-tui --resume {folder} (add --data-dir DIR if that data has moved)"
         )
-        assert not app.running
+        assert not running(app)
 
 
 async def test_data_named_on_the_command_line_is_taken_for_a_moved_run(
@@ -220,35 +223,35 @@ async def test_data_named_on_the_command_line_is_taken_for_a_moved_run(
 ):
     """As `--no-ui --resume RUN --data-dir NEW` does: the user's word, the set's size checked."""
     stop_after_epoch(1)
-    first = create_app(RUN, data_dir=tiny_data_dir, devices=["cpu"])
+    first = create_app(RUN, data_source=DataSource(tiny_data_dir), devices=["cpu"])
     async with first.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: first.data is not None)
+        await wait_until(pilot, lambda: first.dashboard.data is not None)
         await pilot.press("ctrl+r")
         await run_to_end(first, pilot, "stopped")
-    path = first.folder.path / "checkpoint.pt"
+    path = first.dashboard.last_folder / "checkpoint.pt"
     saved = load_checkpoint(path)
-    save_checkpoint(path, Checkpoint(saved.state, data_dir="/srv/where-it-was"))
+    save_checkpoint(path, Checkpoint(saved.state, DataSource(Path("/srv/where-it-was"))))
 
-    app = create_app(TrainConfig(), resume=first.folder.path, data_dir=tiny_data_dir,
-                     devices=["cpu"])  # fmt: skip
+    app = create_app(TrainConfig(), resume=first.dashboard.last_folder,
+                     data_source=DataSource(tiny_data_dir), devices=["cpu"])  # fmt: skip
     async with app.run_test(size=SIZE) as pilot:
         await run_to_end(app, pilot)
-    assert events(first.folder.path)[-1]["event"] == "run_finished"
+    assert events(first.dashboard.last_folder)[-1]["event"] == "run_finished"
 
 
 async def test_run_keys_wait_while_a_list_or_the_help_is_open(tiny_dataset):
     app = make_app(tiny_dataset, RUN)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("ctrl+o", "ctrl+o")
-        assert [type(s).__name__ for s in app.screen_stack] == ["Screen", "ResumeScreen"]
+        assert [type(s).__name__ for s in app.screen_stack] == ["DashboardScreen", "ResumeScreen"]
         await pilot.press("ctrl+r")
         await pilot.pause()
-        assert not app.running
+        assert not running(app)
         await pilot.press("escape", "f1", "ctrl+r")
         await pilot.pause()
-        assert not app.running
+        assert not running(app)
         await pilot.press("escape", "ctrl+r")
-        await wait_until(pilot, lambda: app.running or app.view.state == "finished")
+        await wait_until(pilot, lambda: running(app) or view(app).state == "finished")
 
 
 async def test_a_failed_resume_while_the_data_loads_leaves_one_load(
@@ -259,23 +262,23 @@ async def test_a_failed_resume_while_the_data_loads_leaves_one_load(
     async with kept.run_test(size=SIZE) as pilot:
         await pilot.press("ctrl+r")
         await run_to_end(kept, pilot, "stopped")
-    (kept.folder.path / "checkpoint.pt").write_bytes(b"damaged")
+    (kept.dashboard.last_folder / "checkpoint.pt").write_bytes(b"damaged")
 
     release, loads = threading.Event(), []
 
-    def slow_load(data_dir, download=False):
-        loads.append(data_dir)
+    def slow_load(source: DataSource):
+        loads.append(source)
         release.wait(60)
         return tiny_dataset
 
-    monkeypatch.setattr(app_module, "load_fashion_mnist", slow_load)
+    monkeypatch.setattr(dashboard_module, "load_dataset", slow_load)
     app = create_app(RUN, devices=["cpu"])
     async with app.run_test(size=SIZE) as pilot:
         await resume_refusal(app, pilot)  # the damaged checkpoint, while the data loads
         release.set()
-        await wait_until(pilot, lambda: app.data is not None)
+        await wait_until(pilot, lambda: app.dashboard.data is not None)
         await app.workers.wait_for_complete()
-        assert len(loads) == 1 and app.view.state == "ready" and not app.running
+        assert len(loads) == 1 and view(app).state == "ready" and not running(app)
 
 
 async def test_odd_numbers_in_a_runs_metrics_do_not_stop_its_resume(tiny_dataset, stop_after_epoch):
@@ -284,7 +287,7 @@ async def test_odd_numbers_in_a_runs_metrics_do_not_stop_its_resume(tiny_dataset
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("ctrl+r")
         await run_to_end(app, pilot, "stopped")
-        metrics = app.folder.path / "metrics.jsonl"
+        metrics = app.dashboard.last_folder / "metrics.jsonl"
         lines = metrics.read_text().splitlines(keepends=True)
         odd = ['{"event": "epoch_end", "epoch": NaN, "test_acc": 0.5}\n',
                '{"event": "train_progress", "epoch": 0.5, "train_loss": Infinity, '
@@ -304,4 +307,4 @@ async def test_with_no_kept_runs_the_list_says_so(tiny_dataset, runs_dir):
             f"No runs kept in {runs_dir} yet. A run started with ctrl+r is kept there."
         )
         await pilot.press("enter")
-        assert not isinstance(app.screen, ResumeScreen) and not app.running
+        assert not isinstance(app.screen, ResumeScreen) and not running(app)

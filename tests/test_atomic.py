@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from lenet_tui import atomic
-from lenet_tui.atomic import write_text_atomic
+from lenet_tui.runs import atomic
+from lenet_tui.runs.atomic import write_text_atomic
 
 
 @pytest.mark.parametrize("where", ["fsync", "replace"])

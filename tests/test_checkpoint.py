@@ -13,17 +13,17 @@ from test_cli import QUICK, lenet_tui
 from test_training import QUICK as ENGINE_QUICK
 from test_training import without_timings
 
-from lenet_tui.checkpoint import (
+from lenet_tui.engine.config import ModelConfig
+from lenet_tui.engine.events import EpochEnd, RunFinished, RunStarted
+from lenet_tui.engine.training import Trainer
+from lenet_tui.errors import DataError
+from lenet_tui.runs.checkpoint import (
     Checkpoint,
     CheckpointError,
     TrainState,
     load_checkpoint,
     save_checkpoint,
 )
-from lenet_tui.config import ModelConfig
-from lenet_tui.errors import DataError
-from lenet_tui.events import EpochEnd, RunFinished, RunStarted
-from lenet_tui.training import Trainer
 
 
 def state_after_epoch(trainer: Trainer, epoch: int) -> TrainState:

@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from lenet_tui.config import ModelConfig, TrainConfig
+from lenet_tui.engine.config import ModelConfig, TrainConfig
 from lenet_tui.errors import ConfigError
 
 

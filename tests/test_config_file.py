@@ -11,8 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_cli import QUICK, lenet_tui
 
-from lenet_tui.config import ACTIVATIONS, POOLINGS, ModelConfig, TrainConfig
-from lenet_tui.config_file import (
+from lenet_tui.engine.config import ACTIVATIONS, POOLINGS, ModelConfig, TrainConfig
+from lenet_tui.runs.config_file import (
     ConfigFileError,
     config_from_table,
     dump_config,

@@ -17,18 +17,19 @@ import pytest
 import torch
 from idx_fixtures import make_tiny_dataset, write_dataset
 
-import lenet_tui.data as data
-from lenet_tui.data import (
+import lenet_tui.engine.data as data
+from lenet_tui.engine.data import (
     CLASS_NAMES,
     IDX_FILES,
-    FashionMNIST,
+    Dataset,
+    DataSource,
     default_download_root,
     download_official,
     find_idx_files,
-    load_fashion_mnist,
+    load_dataset,
 )
+from lenet_tui.engine.idx import write_idx
 from lenet_tui.errors import DataError
-from lenet_tui.idx import write_idx
 
 
 def one_line(exc: pytest.ExceptionInfo[DataError]) -> str:
@@ -37,7 +38,7 @@ def one_line(exc: pytest.ExceptionInfo[DataError]) -> str:
     return message
 
 
-def assert_same_data(a: FashionMNIST, b: FashionMNIST) -> None:
+def assert_same_data(a: Dataset, b: Dataset) -> None:
     for key in IDX_FILES:
         assert torch.equal(getattr(a, key), getattr(b, key)), key
 
@@ -53,9 +54,9 @@ def test_find_and_load_both_layouts(tmp_path: Path, layout: str, gz: bool) -> No
     tiny = make_tiny_dataset(n_train=40, n_test=20)
     written = write_dataset(tmp_path, tiny, gz=gz, layout=layout)  # type: ignore[arg-type]
     assert find_idx_files(tmp_path) == written
-    loaded = load_fashion_mnist(tmp_path)
+    loaded = load_dataset(DataSource(tmp_path))
     assert_same_data(loaded, tiny)
-    assert loaded.source == str(tmp_path)
+    assert loaded.description == str(tmp_path)
 
 
 def test_plain_file_preferred_over_gz(tmp_path: Path) -> None:
@@ -75,7 +76,7 @@ def test_missing_folder(tmp_path: Path) -> None:
 def test_file_instead_of_folder(tmp_path: Path) -> None:
     (tmp_path / "f").write_text("x")
     with pytest.raises(DataError) as exc:
-        load_fashion_mnist(tmp_path / "f")
+        load_dataset(DataSource(tmp_path / "f"))
     assert "not a folder" in one_line(exc)
 
 
@@ -93,7 +94,7 @@ def test_partial_set_names_the_missing_files(tmp_path: Path) -> None:
     paths["test_images"].unlink()
     paths["train_labels"].unlink()
     with pytest.raises(DataError) as exc:
-        load_fashion_mnist(tmp_path)
+        load_dataset(DataSource(tmp_path))
     message = one_line(exc)
     assert "missing train-labels-idx1-ubyte, t10k-images-idx3-ubyte" in message
     assert "train-images-idx3-ubyte.gz" in message  # what it did find
@@ -103,7 +104,7 @@ def test_image_and_label_counts_must_match(tmp_path: Path) -> None:
     paths = write_dataset(tmp_path, make_tiny_dataset(n_train=40, n_test=20))
     write_idx(paths["train_labels"], torch.zeros(37, dtype=torch.uint8))
     with pytest.raises(DataError) as exc:
-        load_fashion_mnist(tmp_path)
+        load_dataset(DataSource(tmp_path))
     message = one_line(exc)
     assert str(paths["train_images"]) in message and str(paths["train_labels"]) in message
     assert "40 images" in message and "37 labels" in message
@@ -113,17 +114,17 @@ def test_bad_file_in_data_dir_is_reported_by_name(tmp_path: Path) -> None:
     paths = write_dataset(tmp_path, make_tiny_dataset(n_train=20, n_test=10), gz=False)
     paths["test_labels"].write_bytes(paths["test_labels"].read_bytes()[:-3])
     with pytest.raises(DataError) as exc:
-        load_fashion_mnist(tmp_path)
+        load_dataset(DataSource(tmp_path))
     assert str(paths["test_labels"]) in one_line(exc) and "truncated" in str(exc.value)
 
 
 def test_default_is_the_bundled_resplit() -> None:
-    ds = load_fashion_mnist()
+    ds = load_dataset()
     assert ds.train_images.shape == (60000, 28, 28) and ds.train_labels.shape == (60000,)
     assert ds.test_images.shape == (10000, 28, 28) and ds.test_labels.shape == (10000,)
     assert ds.train_images.dtype == torch.uint8 and ds.test_labels.dtype == torch.uint8
-    assert "re-split" in ds.source and "bundled" in ds.source
-    assert "\n" not in ds.source
+    assert "re-split" in ds.description and "bundled" in ds.description
+    assert "\n" not in ds.description
 
 
 def test_bundled_dir_prefers_package_assets(
@@ -131,7 +132,7 @@ def test_bundled_dir_prefers_package_assets(
 ) -> None:
     package = tmp_path / "lenet_tui"
     package.mkdir()
-    monkeypatch.setattr(data, "__file__", str(package / "data.py"))
+    monkeypatch.setattr(data, "__file__", str(package / "engine" / "data.py"))
     assert data.bundled_data_dir() == tmp_path / "assets"  # source checkout
     write_dataset(package / "assets", make_tiny_dataset(n_train=10, n_test=10))
     assert data.bundled_data_dir() == package / "assets"  # installed wheel
@@ -147,7 +148,7 @@ def test_default_download_root_is_in_the_user_cache(
 
 
 def test_importing_data_does_not_import_torchvision() -> None:
-    code = "import sys, lenet_tui.data; print('torchvision' in sys.modules)"
+    code = "import sys, lenet_tui.engine.data; print('torchvision' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 
@@ -200,13 +201,15 @@ def test_download_from_a_mirror(
     monkeypatch.setattr(data, "default_download_root", lambda: cache)
     with http_server(tmp_path / "served") as (port, requests):
         monkeypatch.setattr(mirror, "mirrors", [f"http://127.0.0.1:{port}/"])
-        loaded = load_fashion_mnist(download=True)
+        loaded = load_dataset(DataSource(download=True))
         assert {r.lstrip("/") for r in requests} == {name for name, _ in resources}
         served_requests = len(requests)
         assert download_official() == cache / "FashionMNIST" / "raw"
         assert len(requests) == served_requests  # already there: nothing fetched again
     assert_same_data(loaded, tiny)
-    assert str(cache / "FashionMNIST" / "raw") in loaded.source and "\n" not in loaded.source
+    assert (
+        str(cache / "FashionMNIST" / "raw") in loaded.description and "\n" not in loaded.description
+    )
     assert find_idx_files(cache)["train_images"].name == "train-images-idx3-ubyte.gz"
 
 
@@ -219,13 +222,13 @@ def test_a_broken_download_is_fetched_again(
     monkeypatch.setattr(mirror, "resources", resources)
     with http_server(tmp_path / "served") as (port, requests):
         monkeypatch.setattr(mirror, "mirrors", [f"http://127.0.0.1:{port}/"])
-        load_fashion_mnist(tmp_path / "cache", download=True)
+        load_dataset(DataSource(tmp_path / "cache", download=True))
         raw = tmp_path / "cache" / "FashionMNIST" / "raw"
         labels = raw / "train-labels-idx1-ubyte.gz"
         labels.write_bytes(labels.read_bytes()[:-5])  # as if the download was cut short
         (raw / "t10k-images-idx3-ubyte").write_bytes(b"stale copy unpacked by an older version")
         before = list(requests)
-        assert_same_data(load_fashion_mnist(tmp_path / "cache", download=True), tiny)
+        assert_same_data(load_dataset(DataSource(tmp_path / "cache", download=True)), tiny)
     assert {r.lstrip("/") for r in requests[len(before) :]} == {labels.name}
 
 
@@ -238,7 +241,7 @@ def test_download_into_a_chosen_folder(
     monkeypatch.setattr(mirror, "resources", resources)
     with http_server(tmp_path / "served") as (port, _):
         monkeypatch.setattr(mirror, "mirrors", [f"http://127.0.0.1:{port}/"])
-        assert_same_data(load_fashion_mnist(tmp_path / "mine", download=True), tiny)
+        assert_same_data(load_dataset(DataSource(tmp_path / "mine", download=True)), tiny)
     assert (tmp_path / "mine" / "FashionMNIST" / "raw" / "t10k-labels-idx1-ubyte.gz").is_file()
 
 
@@ -264,7 +267,7 @@ def test_download_md5_mismatch_is_one_line_data_error(
     with http_server(tmp_path / "served") as (port, _):
         monkeypatch.setattr(mirror, "mirrors", [f"http://127.0.0.1:{port}/"])
         with pytest.raises(DataError) as exc:
-            load_fashion_mnist(tmp_path / "cache", download=True)
+            load_dataset(DataSource(tmp_path / "cache", download=True))
     assert "download of Fashion-MNIST failed" in one_line(exc)
     assert "corrupted" in str(exc.value)
 

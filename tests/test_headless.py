@@ -7,10 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from lenet_tui import headless, training
+from lenet_tui import headless
 from lenet_tui.cli import main
-from lenet_tui.config import ModelConfig, TrainConfig
-from lenet_tui.events import TrainProgress, event_to_dict
+from lenet_tui.engine import training
+from lenet_tui.engine.config import ModelConfig, TrainConfig
+from lenet_tui.engine.data_source import DataSource
+from lenet_tui.engine.events import TrainProgress, event_to_dict
 from lenet_tui.headless import run_headless
 
 CONFIG = TrainConfig(
@@ -21,7 +23,9 @@ CONFIG = TrainConfig(
 def run(tiny_data_dir, tmp_path):
     out, err = io.StringIO(), io.StringIO()
     metrics = tmp_path / "metrics.jsonl"
-    code = run_headless(CONFIG, tiny_data_dir, metrics_out=metrics, stdout=out, stderr=err)
+    code = run_headless(
+        CONFIG, DataSource(tiny_data_dir), metrics_out=metrics, stdout=out, stderr=err
+    )
     return code, out.getvalue(), err.getvalue(), metrics.read_text().splitlines()
 
 
@@ -64,7 +68,11 @@ def test_a_diverged_loss_is_written_as_strict_json_null():
 def test_a_metrics_file_that_fills_up_stops_the_run_with_one_line(tiny_data_dir):
     err = io.StringIO()
     code = run_headless(
-        CONFIG, tiny_data_dir, metrics_out=Path("/dev/full"), stdout=io.StringIO(), stderr=err
+        CONFIG,
+        DataSource(tiny_data_dir),
+        metrics_out=Path("/dev/full"),
+        stdout=io.StringIO(),
+        stderr=err,
     )
     assert code == 1
     assert err.getvalue() == (
@@ -76,6 +84,6 @@ def test_ctrl_c_while_the_data_loads_exits_130_without_a_traceback(monkeypatch, 
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(headless, "load_fashion_mnist", interrupted)
+    monkeypatch.setattr(headless, "load_dataset", interrupted)
     assert main(["--no-ui", "--device", "cpu"]) == 130
     assert capsys.readouterr().err == "interrupted\n"

@@ -11,9 +11,9 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lenet_tui.data import IDX_FILES, bundled_data_dir
+from lenet_tui.engine.data import IDX_FILES, bundled_data_dir
+from lenet_tui.engine.idx import read_idx, read_images, read_labels, write_idx
 from lenet_tui.errors import DataError
-from lenet_tui.idx import read_idx, read_images, read_labels, write_idx
 
 
 def idx_bytes(shape: tuple[int, ...], payload: bytes | None = None, type_byte: int = 8) -> bytes:

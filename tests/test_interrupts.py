@@ -7,7 +7,7 @@ import signal
 
 import pytest
 
-from lenet_tui.interrupts import StopOnSignals
+from lenet_tui.runs.interrupts import StopOnSignals
 
 
 class Target:

@@ -7,8 +7,8 @@ import pytest
 import torch
 from torch import nn
 
-from lenet_tui.config import ModelConfig
-from lenet_tui.model import build_lenet, conv_indices, count_parameters, layer_table
+from lenet_tui.engine.config import ModelConfig
+from lenet_tui.engine.model import build_lenet, conv_indices, count_parameters, layer_table
 
 # d2l chapter 7.6 (PyTorch), the shape printout for a 1x1x28x28 input.
 BOOK_SHAPES = [

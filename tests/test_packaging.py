@@ -23,8 +23,8 @@ def test_the_wheel_ships_the_data_and_trains_offline_from_it(tmp_path):
         )
     assert b"lenet-tui = lenet_tui.cli:main" in entry_points
     code = (
-        "from lenet_tui.data import bundled_data_dir, load_fashion_mnist\n"
-        "d = load_fashion_mnist()\n"
+        "from lenet_tui.engine.data import bundled_data_dir, load_dataset\n"
+        "d = load_dataset()\n"
         "print(bundled_data_dir())\n"
         "print(len(d.train_labels), len(d.test_labels))"
     )

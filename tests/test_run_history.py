@@ -7,19 +7,24 @@ import os
 from pathlib import Path
 
 import pytest
+from event_fixtures import ENDINGS, epoch_end, progress, started
 
-from lenet_tui.config import TrainConfig
-from lenet_tui.run_history import list_runs, summarise
-from lenet_tui.runs import RunFolder, RunFolderError, RunLock, RunRecorder
-from lenet_tui.training import Trainer
+from lenet_tui.engine.config import TrainConfig
+from lenet_tui.engine.events import Event, event_to_dict
+from lenet_tui.engine.training import Trainer
+from lenet_tui.errors import RunFolderError
+from lenet_tui.runs.driver import RunDriver
+from lenet_tui.runs.folder import RunFolder, RunLock, is_being_trained
+from lenet_tui.runs.history import list_runs, summarise
 
 CONFIG = TrainConfig(epochs=3)
 
 
-def make_run(base: Path, name: str, events: list[dict], checkpoint: bool = True,
+def make_run(base: Path, name: str, events: list[Event], checkpoint: bool = True,
              mtime: float = 1_700_000_000) -> RunFolder:  # fmt: skip
     folder = RunFolder.create(CONFIG, base / name)
-    folder.metrics_path.write_text("".join(json.dumps(e) + "\n" for e in events))
+    lines = (json.dumps(event_to_dict(e)) + "\n" for e in events)
+    folder.metrics_path.write_text("".join(lines))
     if checkpoint:
         folder.checkpoint_path.write_bytes(b"not read by the list")
     for path in (*folder.path.iterdir(), folder.path):
@@ -27,19 +32,16 @@ def make_run(base: Path, name: str, events: list[dict], checkpoint: bool = True,
     return folder
 
 
-def epoch_end(epoch: int, acc: float) -> dict:
-    return {"event": "epoch_end", "epoch": epoch, "test_acc": acc}
-
-
-STARTED = {"event": "run_started"}
+STARTED = started()
 
 
 def test_each_state_is_read_from_the_last_event(tmp_path):
     cases = {
-        "finished": [STARTED, *(epoch_end(i, 0.5) for i in (1, 2, 3)), {"event": "run_finished"}],
-        "stopped": [STARTED, epoch_end(1, 0.4), {"event": "run_stopped"}],
-        "diverged": [STARTED, {"event": "run_diverged"}],
-        "interrupted": [STARTED, epoch_end(1, 0.4), {"event": "train_progress", "epoch": 1.3}],
+        "finished": [STARTED, *(epoch_end(i, 0.5) for i in (1, 2, 3)), ENDINGS["finished"]],
+        "stopped": [STARTED, epoch_end(1, 0.4), ENDINGS["stopped"]],
+        "diverged": [STARTED, ENDINGS["diverged"]],
+        "failed": [STARTED, ENDINGS["failed"]],
+        "interrupted": [STARTED, epoch_end(1, 0.4), progress(1.3)],
         "not started": [],
     }
     for state, events in cases.items():
@@ -95,11 +97,12 @@ def test_runs_are_listed_newest_first_with_folders_elsewhere_and_strays_left_out
 
 def test_a_second_trainer_of_a_run_is_turned_away_until_the_first_ends(tmp_path, tiny_dataset):
     config = TrainConfig(epochs=1, batch_size=32, device="cpu", seed=0)
-    folder = RunFolder.create(config, tmp_path / "run")
-    first = RunRecorder(folder, Trainer(config, tiny_dataset))
-    try:
+    with RunDriver.new(config, tiny_dataset, tmp_path / "run") as first:
+        folder = first.folder
+        second = RunDriver(Trainer(config, tiny_dataset), folder=folder)  # as a resume would
         with pytest.raises(RunFolderError, match="another lenet-tui is training this run right"):
-            RunRecorder(folder, Trainer(config, tiny_dataset))
-    finally:
-        first.close()
-    RunRecorder(folder, Trainer(config, tiny_dataset)).close()  # free again
+            second.open()
+        assert is_being_trained(folder)
+    assert not is_being_trained(folder)
+    with RunDriver(Trainer(config, tiny_dataset), folder=folder):  # free again
+        assert is_being_trained(folder)

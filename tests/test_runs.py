@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from test_cli import QUICK, REPO, lenet_tui
 
-from lenet_tui.checkpoint import load_checkpoint
-from lenet_tui.config_file import load_config_file
+from lenet_tui.runs.checkpoint import load_checkpoint
+from lenet_tui.runs.config_file import load_config_file
 
 # 64 steps of 8 per epoch on the tiny data: long enough to interrupt mid-epoch, quick to finish.
 SLOW = ["--lr", "0.05", "--batch-size", "8", "--activation", "relu", "--pooling", "max"]
@@ -208,7 +208,7 @@ def test_resume_refuses_an_edited_config_and_a_folder_that_is_no_run(tiny_data_d
 
 
 def test_runs_go_to_the_user_data_dir_unless_told(tmp_path):
-    code = "from lenet_tui.runs import default_runs_dir; print(default_runs_dir())"
+    code = "from lenet_tui.runs.folder import default_runs_dir; print(default_runs_dir())"
     env = {k: v for k, v in os.environ.items() if k != "LENET_TUI_RUNS_DIR"}
     env |= {"XDG_DATA_HOME": str(tmp_path / "data"), "HOME": str(tmp_path)}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)

@@ -5,11 +5,12 @@ from __future__ import annotations
 import pytest
 from textual.widgets import Input
 
-from lenet_tui.app import LenetApp, create_app
-from lenet_tui.config import TrainConfig
-from lenet_tui.events import EpochEnd, RunStarted, TrainProgress
-from lenet_tui.messages import TrainingEvent
-from lenet_tui.model import build_lenet, count_parameters, layer_table
+from lenet_tui.engine.config import TrainConfig
+from lenet_tui.engine.events import EpochEnd, RunStarted, TrainProgress
+from lenet_tui.engine.model import build_lenet, count_parameters, layer_table
+from lenet_tui.ui.app import LenetApp, create_app
+from lenet_tui.ui.messages import TrainingEvent
+from lenet_tui.ui.session import Phase
 
 SIZES = [(120, 40), (80, 24)]
 CONFIG = TrainConfig(lr=0.5, epochs=3, device="cpu")
@@ -72,13 +73,14 @@ def test_dashboard_mid_run(snap_compare, tiny_dataset, size):
 
     async def run_half_way(pilot) -> None:
         await settle(pilot)
-        app.show_run_starting(CONFIG)
-        app.running = True  # as if a worker were training; the events below are what it sends
+        board = app.dashboard
+        board.train_view.show_run_starting(CONFIG)
+        board.phase = Phase.RUNNING  # as if a run were training; the events are what it sends
         clock.now += 9.0
         for event in mid_run_events():
-            app.post_message(TrainingEvent(event))
+            board.train_view.post_message(TrainingEvent(event, kept=None))
         await pilot.pause()
-        app.tick()  # draw now rather than at the next once-a-second tick
+        board.train_view.redraw()  # now rather than at the next once-a-second tick
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=size, run_before=run_half_way)

@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from lenet_tui.worker_threads import ThreadPerTask
+from lenet_tui.ui.worker_threads import ThreadPerTask
 
 
 def test_each_call_gets_a_new_thread_that_ends_with_it():

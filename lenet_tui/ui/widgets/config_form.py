@@ -12,7 +12,7 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Button, Input, Label, Select, Static, Switch
 
-from lenet_tui.config import ACTIVATIONS, POOLINGS, ModelConfig, TrainConfig
+from lenet_tui.engine.config import ACTIVATIONS, POOLINGS, ModelConfig, TrainConfig
 
 LABELS = {
     "preset": "preset",

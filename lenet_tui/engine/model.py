@@ -7,8 +7,8 @@ import threading
 import torch
 from torch import nn
 
-from lenet_tui.config import ModelConfig
-from lenet_tui.events import LayerInfo
+from lenet_tui.engine.config import ModelConfig
+from lenet_tui.engine.events import LayerInfo
 
 INPUT_SHAPE = (1, 1, 28, 28)
 

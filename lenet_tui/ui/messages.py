@@ -1,4 +1,4 @@
-"""Messages from the app's background workers to the UI thread."""
+"""Messages from the dashboard's background workers to the UI thread."""
 
 from __future__ import annotations
 
@@ -6,20 +6,18 @@ from dataclasses import dataclass
 
 from textual.message import Message
 
-from lenet_tui.checkpoint import Checkpoint
-from lenet_tui.config import TrainConfig
-from lenet_tui.data import FashionMNIST
-from lenet_tui.events import Event
-from lenet_tui.inspection import Inspector
-from lenet_tui.model import LayerInfo
-from lenet_tui.runs import RunFolder
+from lenet_tui.engine.data import Dataset
+from lenet_tui.engine.events import Event, LayerInfo
+from lenet_tui.engine.inspection import Inspector
+from lenet_tui.runs.driver import Kept, KeptRun
+from lenet_tui.runs.folder import RunFolder
 
 
 @dataclass
 class DataLoaded(Message):
     """The dataset is in memory; runs can start."""
 
-    data: FashionMNIST
+    data: Dataset
 
 
 @dataclass
@@ -31,9 +29,11 @@ class DataFailed(Message):
 
 @dataclass
 class TrainingEvent(Message):
-    """One event from the training engine, in the order the engine yielded it."""
+    """One event from the run driver, in the order it yielded them, and what was kept then."""
 
     event: Event
+    kept: Kept | None
+    """The run's folder and newest checkpoint when the event was yielded (None: no folder)."""
 
 
 @dataclass
@@ -49,7 +49,7 @@ class ModelPreview(Message):
 
     key: object
     """The model options and seed it was made for; a preview for stale ones is dropped."""
-    layers: list[LayerInfo]
+    layers: tuple[LayerInfo, ...]
     inspector: Inspector | None
     """None while there are no test images to show."""
 
@@ -62,14 +62,15 @@ class RunOpened(Message):
 
 
 @dataclass
+class RunEnded(Message):
+    """The training worker has ended, whatever the outcome; a new run may start."""
+
+
+@dataclass
 class ResumeReady(Message):
     """A kept run, checked and loaded, ready to go on from its checkpoint."""
 
-    folder: RunFolder
-    config: TrainConfig
-    checkpoint: Checkpoint
-    history: list[dict]
-    """The run's metrics so far, as read from metrics.jsonl (for the plot)."""
+    kept: KeptRun
 
 
 @dataclass

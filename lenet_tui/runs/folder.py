@@ -1,4 +1,4 @@
-"""Run folders: where a run keeps its settings, metrics and checkpoint, and how it is resumed.
+"""Run folders: where a run keeps its settings, metrics and checkpoint, and the lock on them.
 
 A run folder holds:
 
@@ -14,8 +14,6 @@ the checkpoint functions import it when called. Knows nothing about any user int
 
 from __future__ import annotations
 
-import contextlib
-import json
 import os
 import shlex
 from dataclasses import dataclass
@@ -30,25 +28,21 @@ try:
 except ImportError:  # Windows: run folders are not locked
     fcntl = None  # type: ignore[assignment]
 
-from lenet_tui.atomic import fsync_dir, write_text_atomic
-from lenet_tui.config import TrainConfig
-from lenet_tui.config_file import dump_config, load_config_file
-from lenet_tui.errors import LenetError
-from lenet_tui.events import EpochEnd, Event, RunStarted, event_to_dict
+from lenet_tui.engine.config import TrainConfig
+from lenet_tui.engine.events import EpochEnd, Event
+from lenet_tui.errors import RunFolderError
+from lenet_tui.runs.atomic import write_text_atomic
+from lenet_tui.runs.config_file import dump_config, load_config_file
+from lenet_tui.runs.event_log import read_events, read_log
 
 if TYPE_CHECKING:
-    from lenet_tui.checkpoint import Checkpoint
-    from lenet_tui.training import Trainer
+    from lenet_tui.runs.checkpoint import Checkpoint
 
 RUNS_DIR_ENV = "LENET_TUI_RUNS_DIR"
 """Environment variable that overrides where new run folders go by default."""
 CONFIG_NAME = "config.toml"
 METRICS_NAME = "metrics.jsonl"
 CHECKPOINT_NAME = "checkpoint.pt"
-
-
-class RunFolderError(LenetError):
-    """A run folder cannot be created or resumed, or a file in it cannot be written."""
 
 
 def default_runs_dir() -> Path:
@@ -126,7 +120,7 @@ class RunFolder:
 
     def load_checkpoint(self, config: TrainConfig) -> Checkpoint:
         """The last checkpoint, checked against config; CheckpointError or RunFolderError."""
-        from lenet_tui.checkpoint import load_checkpoint
+        from lenet_tui.runs.checkpoint import load_checkpoint
 
         if not self.checkpoint_path.is_file():
             config_arg = shlex.quote(str(self.config_path))
@@ -148,8 +142,8 @@ class RunFolder:
             )
         return checkpoint
 
-    def read_events(self) -> list[dict]:
-        """The whole events in metrics.jsonl, oldest first (none if there is no such file)."""
+    def read_events(self) -> list[Event]:
+        """The events in metrics.jsonl, oldest first (none if there is no such file)."""
         return read_events(self.metrics_path)
 
     def trim_metrics(self, epoch: int) -> None:
@@ -158,13 +152,12 @@ class RunFolder:
         What a stopped or killed run logged after its checkpoint (a torn last line included) is
         dropped, since the resumed run trains that part again and logs it anew.
         """
-        lines = _read_lines(self.metrics_path)
+        lines = read_log(self.metrics_path)
         keep = 0
-        for i, (_, event) in enumerate(lines):
-            done = event.get("epoch")
-            if event.get("event") == "epoch_end" and isinstance(done, int) and done <= epoch:
+        for i, line in enumerate(lines):
+            if isinstance(line.event, EpochEnd) and line.event.epoch <= epoch:
                 keep = i + 1
-        text = "".join(line + "\n" for line, _ in lines[:keep])  # kept as written
+        text = "".join(line.text + "\n" for line in lines[:keep])  # kept as written
         try:
             write_text_atomic(self.metrics_path, text)
         except OSError as exc:
@@ -221,89 +214,6 @@ def is_being_trained(folder: RunFolder) -> bool:
     return False
 
 
-class JsonLinesLog:
-    """Appends events as JSON lines; each line is flushed (and fsynced if durable) at once.
-
-    A write failure (disk full, say) raises RunFolderError naming the file.
-    """
-
-    def __init__(self, path: Path, append: bool = False, durable: bool = False) -> None:
-        self.path = Path(path)
-        self.durable = durable
-        self._file = self.path.open("a" if append else "w", encoding="utf-8")
-        if durable:
-            fsync_dir(self.path.parent)
-
-    def write(self, event: Event) -> None:
-        try:
-            self._file.write(json.dumps(event_to_dict(event), allow_nan=False) + "\n")
-            self._file.flush()  # a reader tailing the file, or a crash, sees every event so far
-            if self.durable:
-                os.fsync(self._file.fileno())
-        except OSError as exc:
-            raise RunFolderError(
-                f"cannot write metrics to {self.path}: {exc.strerror or exc}"
-            ) from None
-
-    def close(self) -> None:
-        with contextlib.suppress(OSError):  # every event was flushed, or the failure reported
-            self._file.close()
-
-
-class RunRecorder:
-    """Keeps a run folder up to date from a trainer's events: the dashboard's and the CLI's.
-
-    Call `record(event)` for every event, before asking the trainer for the next one.
-    """
-
-    def __init__(self, folder: RunFolder, trainer: Trainer, data_dir: Path | None = None,
-                 download: bool = False) -> None:  # fmt: skip
-        self.folder = folder
-        self.trainer = trainer
-        self.data_dir = str(Path(data_dir).resolve()) if data_dir is not None else None
-        self.download = download
-        self.checkpoint_epoch: int | None = None
-        """The epoch of the checkpoint on disk, once there is one."""
-        self._lock = RunLock(folder)
-        if not self._lock.acquire():
-            raise RunFolderError(
-                f"{folder.path}: another lenet-tui is training this run right now; "
-                "let it finish or stop it first"
-            )
-        try:
-            if trainer.resume is not None:
-                folder.trim_metrics(trainer.resume.epoch)
-                self.checkpoint_epoch = trainer.resume.epoch
-            self._log = JsonLinesLog(folder.metrics_path, append=True, durable=True)
-        except BaseException:
-            self._lock.release()
-            raise
-
-    def record(self, event: Event) -> None:
-        """Log the event; at RunStarted and each EpochEnd, checkpoint after logging it."""
-        self._log.write(event)
-        if isinstance(event, EpochEnd) or (isinstance(event, RunStarted) and not event.start_epoch):
-            self._save_checkpoint()
-
-    def close(self) -> None:
-        self._log.close()
-        self._lock.release()
-
-    def _save_checkpoint(self) -> None:
-        from lenet_tui.checkpoint import Checkpoint, save_checkpoint
-
-        state = self.trainer.checkpoint_state()
-        try:
-            save_checkpoint(
-                self.folder.checkpoint_path, Checkpoint(state, self.data_dir, self.download)
-            )
-        except OSError as exc:
-            raise RunFolderError(
-                f"cannot write the checkpoint {self.folder.checkpoint_path}: {exc.strerror or exc}"
-            ) from None
-        self.checkpoint_epoch = state.epoch
-
-
 def _epochs(n: int) -> str:
     return f"{n} epoch" if n == 1 else f"{n} epochs"
 
@@ -315,31 +225,6 @@ def _fresh_name(base: Path) -> Path:
         n += 1
         path = base / f"{stamp}-{n}"
     return path
-
-
-def read_events(path: Path) -> list[dict]:
-    """The whole JSON objects at the start of a JSONL file; stops at a torn or foreign line."""
-    return [event for _, event in _read_lines(path)]
-
-
-def _read_lines(path: Path) -> list[tuple[str, dict]]:
-    """Each whole line at the start of a JSONL file with its object; stops at a torn line."""
-    try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except FileNotFoundError:
-        return []
-    except OSError as exc:
-        raise RunFolderError(f"cannot read {path}: {exc.strerror or exc}") from None
-    lines = []
-    for line in text.splitlines():
-        try:
-            event = json.loads(line)
-        except ValueError:
-            break
-        if not isinstance(event, dict):
-            break
-        lines.append((line, event))
-    return lines
 
 
 def _differences(saved: dict, current: dict, prefix: str = "") -> str:

@@ -13,7 +13,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Static
 
-from lenet_tui.run_history import RunSummary
+from lenet_tui.runs.history import RunSummary
 
 STATE_STYLES = {
     "running": "green",

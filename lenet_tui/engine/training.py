@@ -1,6 +1,6 @@
 """The training loop: d2l's train_ch6, with the data resident on the device and few syncs.
 
-Knows nothing about any user interface: it yields events (lenet_tui.events) that the headless
+Knows nothing about any user interface: it yields events (lenet_tui.engine.events) that the headless
 CLI prints and the dashboard draws.
 """
 
@@ -13,18 +13,17 @@ import secrets
 import threading
 import time
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from lenet_tui.checkpoint import TrainState
-from lenet_tui.config import TrainConfig
-from lenet_tui.data import FashionMNIST
-from lenet_tui.devices import resolve_device
-from lenet_tui.errors import DataError, LenetError
-from lenet_tui.events import (
+from lenet_tui.engine.config import TrainConfig
+from lenet_tui.engine.data import Dataset
+from lenet_tui.engine.devices import resolve_device
+from lenet_tui.engine.events import (
     EpochEnd,
     Event,
     RunDiverged,
@@ -34,7 +33,9 @@ from lenet_tui.events import (
     RunStopped,
     TrainProgress,
 )
-from lenet_tui.model import build_lenet, count_parameters, layer_table
+from lenet_tui.engine.model import build_lenet, count_parameters, layer_table
+from lenet_tui.engine.train_state import TrainState
+from lenet_tui.errors import DataError, LenetError
 
 EVAL_BATCH_SIZE = 1024
 DIVERGENCE_FACTOR = 20.0
@@ -49,6 +50,29 @@ either side.
 """
 
 
+@dataclass
+class _Loop:
+    """What the training loop carries from step to step, and a checkpoint reads."""
+
+    model: nn.Sequential
+    optimizer: torch.optim.Optimizer
+    shuffle: torch.Generator
+    """Draws each epoch's order."""
+    train_x: torch.Tensor
+    train_y: torch.Tensor
+    test_x: torch.Tensor
+    test_y: torch.Tensor
+    n: int
+    """Training examples per epoch (one fewer where batch norm would see a batch of one)."""
+    batches: int
+    report_every: int
+    epochs_done: int
+    """What a checkpoint taken now would resume after."""
+    step: int
+    reference: float | None
+    """The first step's loss, against which divergence is judged."""
+
+
 class Trainer:
     """One run: `run()` builds the model, moves the data to the device and trains.
 
@@ -61,7 +85,7 @@ class Trainer:
     """
 
     def __init__(
-        self, config: TrainConfig, data: FashionMNIST, *, resume: TrainState | None = None
+        self, config: TrainConfig, data: Dataset, *, resume: TrainState | None = None
     ) -> None:
         config.validate()
         seed = config.seed if config.seed is not None else secrets.randbelow(2**31)
@@ -108,66 +132,28 @@ class Trainer:
 
     def _run(self) -> Iterator[Event]:
         cfg, run_start = self.config, time.perf_counter()
-        model, optimizer = self._build_model()
-        shuffle = torch.Generator().manual_seed(cfg.seed)
-        first_epoch, step, reference = self._restore(model, optimizer, shuffle)
-        train_x, train_y = self._to_device(self.data.train_images, self.data.train_labels)
-        test_x, test_y = self._to_device(self.data.test_images, self.data.test_labels)
-        n = len(train_y)
-        if cfg.model.batch_norm and n % cfg.batch_size == 1:
-            n -= 1  # batch norm cannot train on a last batch of one: leave one random example out
-        batches = math.ceil(n / cfg.batch_size)
-        report_every = max(1, batches // cfg.reports_per_epoch)
-
-        def state_now() -> TrainState:
-            return self._state(finished, step, reference, model, optimizer, shuffle)
-
-        finished = first_epoch  # epochs done: what a checkpoint taken now would resume after
-        self._paused_state = state_now
+        loop = self._prepare()
+        first_epoch = loop.epochs_done
+        self._paused_state = lambda: self._state(loop)
         yield RunStarted(
             config=cfg.to_dict(),
             device=str(self.device),
-            layers=layer_table(model),
-            parameters=count_parameters(model),
-            train_examples=len(train_y),
-            test_examples=len(test_y),
-            data_source=self.data.source,
+            layers=layer_table(loop.model),
+            parameters=count_parameters(loop.model),
+            train_examples=len(loop.train_y),
+            test_examples=len(loop.test_y),
+            data_source=self.data.description,
             start_epoch=first_epoch,
         )
         self._paused_state = None
         train_seconds = 0.0
         for epoch in range(first_epoch, cfg.epochs):
-            order = torch.randperm(len(train_y), generator=shuffle).to(self.device)
-            loss_sum = torch.zeros((), device=self.device)
-            correct = torch.zeros((), device=self.device, dtype=torch.long)
-            start = time.perf_counter()
-            for i in range(batches):
-                idx = order[i * cfg.batch_size : min((i + 1) * cfg.batch_size, n)]
-                _train_step(model, optimizer, train_x[idx], train_y[idx], loss_sum, correct)
-                step += 1
-                if reference is None:  # the run's one extra sync: the untrained net's loss
-                    reference = _read_means(loss_sum, correct, len(idx))[0]
-                if self._stop.is_set():
-                    yield RunStopped(epoch=epoch + 1, step=step)
-                    return
-                if (i + 1) % report_every == 0 or i + 1 == batches:
-                    seen = min((i + 1) * cfg.batch_size, n)
-                    train_loss, train_acc = _read_means(loss_sum, correct, seen)  # the one sync
-                    paused = time.perf_counter()
-                    yield TrainProgress(
-                        epoch=epoch + (i + 1) / batches,
-                        step=step,
-                        train_loss=train_loss,
-                        train_acc=train_acc,
-                        examples_per_sec=seen / (paused - start),
-                    )
-                    if is_divergent(train_loss, reference):
-                        yield RunDiverged(epoch=epoch + 1, step=step, train_loss=train_loss)
-                        return
-                    start += time.perf_counter() - paused  # the caller's time is not training
-            epoch_seconds = time.perf_counter() - start
+            trained = yield from self._train_epoch(loop, epoch)
+            if trained is None:  # stopped or diverged: the event that says so was yielded
+                return
+            (train_loss, train_acc), start, epoch_seconds = trained
             train_seconds += epoch_seconds
-            test_loss, test_acc = evaluate(model, test_x, test_y)
+            test_loss, test_acc = evaluate(loop.model, loop.test_x, loop.test_y)
             epoch_event = EpochEnd(
                 epoch=epoch + 1,
                 train_loss=train_loss,
@@ -175,10 +161,10 @@ class Trainer:
                 test_loss=test_loss,
                 test_acc=test_acc,
                 seconds=time.perf_counter() - start,
-                examples_per_sec=n / epoch_seconds,
+                examples_per_sec=loop.n / epoch_seconds,
             )
-            finished = epoch + 1
-            self._paused_state = state_now
+            loop.epochs_done = epoch + 1
+            self._paused_state = lambda: self._state(loop)
             yield epoch_event
             self._paused_state = None
         yield RunFinished(
@@ -186,15 +172,68 @@ class Trainer:
             train_acc=train_acc,
             test_loss=test_loss,
             test_acc=test_acc,
-            examples_per_sec=n * (cfg.epochs - first_epoch) / train_seconds,
+            examples_per_sec=loop.n * (cfg.epochs - first_epoch) / train_seconds,
             device=str(self.device),
             seconds=time.perf_counter() - run_start,
         )
 
+    def _train_epoch(
+        self, loop: _Loop, epoch: int
+    ) -> Generator[Event, None, tuple[tuple[float, float], float, float] | None]:
+        """One pass over the training set, yielding progress (and a stop or a divergence).
+
+        Returns the epoch's train (loss, acc), when its clock started (moved on by the time the
+        caller spent between events) and its training seconds; None if the run ended.
+        """
+        cfg = self.config
+        order = torch.randperm(len(loop.train_y), generator=loop.shuffle).to(self.device)
+        loss_sum = torch.zeros((), device=self.device)
+        correct = torch.zeros((), device=self.device, dtype=torch.long)
+        start = time.perf_counter()
+        for i in range(loop.batches):
+            idx = order[i * cfg.batch_size : min((i + 1) * cfg.batch_size, loop.n)]
+            x, y = loop.train_x[idx], loop.train_y[idx]
+            _train_step(loop.model, loop.optimizer, x, y, loss_sum, correct)
+            loop.step += 1
+            if loop.reference is None:  # the run's one extra sync: the untrained net's loss
+                loop.reference = _read_means(loss_sum, correct, len(idx))[0]
+            if self._stop.is_set():
+                yield RunStopped(epoch=epoch + 1, step=loop.step)
+                return None
+            if (i + 1) % loop.report_every == 0 or i + 1 == loop.batches:
+                seen = min((i + 1) * cfg.batch_size, loop.n)
+                means = _read_means(loss_sum, correct, seen)  # the one sync per report
+                paused = time.perf_counter()
+                yield TrainProgress(epoch + (i + 1) / loop.batches, loop.step, *means,
+                                    examples_per_sec=seen / (paused - start))  # fmt: skip
+                if is_divergent(means[0], loop.reference):
+                    yield RunDiverged(epoch=epoch + 1, step=loop.step, train_loss=means[0])
+                    return None
+                start += time.perf_counter() - paused  # the caller's time is not training
+        return means, start, time.perf_counter() - start
+
+    def _prepare(self) -> _Loop:
+        """Build the model and optimizer, restore a resumed run's state, move the data over."""
+        cfg = self.config
+        model, optimizer = self._build_model()
+        shuffle = torch.Generator().manual_seed(cfg.seed)
+        epochs_done, step, reference = self._restore(model, optimizer, shuffle)
+        train_x, train_y = self._to_device(self.data.train_images, self.data.train_labels)
+        test_x, test_y = self._to_device(self.data.test_images, self.data.test_labels)
+        n = len(train_y)
+        if cfg.model.batch_norm and n % cfg.batch_size == 1:
+            n -= 1  # batch norm cannot train on a last batch of one: leave one random example out
+        batches = math.ceil(n / cfg.batch_size)
+        return _Loop(
+            model, optimizer, shuffle, train_x, train_y, test_x, test_y, n, batches,
+            report_every=max(1, batches // cfg.reports_per_epoch), epochs_done=epochs_done,
+            step=step, reference=reference,
+        )  # fmt: skip
+
     def _restore(
         self, model: nn.Module, optimizer: torch.optim.Optimizer, shuffle: torch.Generator
     ) -> tuple[int, int, float | None]:
-        """Load the resume state, if any; return the first epoch, step and reference loss."""
+        """Load the resume state, if any; return the epochs done, step and reference loss."""
         state = self.resume
         if state is None:
             return 0, 0, None
@@ -204,24 +243,16 @@ class Trainer:
         torch.set_rng_state(state.torch_rng)
         return state.epoch, state.step, state.reference_loss
 
-    def _state(
-        self,
-        epoch: int,
-        step: int,
-        reference: float | None,
-        model: nn.Module,
-        optimizer: torch.optim.Optimizer,
-        shuffle: torch.Generator,
-    ) -> TrainState:
+    def _state(self, loop: _Loop) -> TrainState:
         return TrainState(
-            epoch=epoch,
-            step=step,
-            model={k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()},
-            optimizer=copy.deepcopy(optimizer.state_dict()),
-            shuffle_rng=shuffle.get_state(),
+            epoch=loop.epochs_done,
+            step=loop.step,
+            model={k: v.detach().to("cpu", copy=True) for k, v in loop.model.state_dict().items()},
+            optimizer=copy.deepcopy(loop.optimizer.state_dict()),
+            shuffle_rng=loop.shuffle.get_state(),
             torch_rng=torch.get_rng_state(),
             train_examples=len(self.data.train_labels),
-            reference_loss=reference,
+            reference_loss=loop.reference,
             config=self.config.to_dict(),
         )
 
@@ -254,7 +285,7 @@ def is_divergent(train_loss: float, reference: float | None) -> bool:
     return train_loss > DIVERGENCE_FACTOR * (reference if reference > floor else floor)
 
 
-def _check_resumable(state: TrainState, config: TrainConfig, data: FashionMNIST) -> None:
+def _check_resumable(state: TrainState, config: TrainConfig, data: Dataset) -> None:
     if state.train_examples != len(data.train_labels):
         raise DataError(
             f"the checkpoint was trained on {state.train_examples:,} training images but this "

@@ -10,7 +10,7 @@ from rich.style import Style
 from textual.geometry import Size
 from textual.widget import Widget
 
-from lenet_tui.widgets.heatmap import Grid, Heatmap, downsample
+from lenet_tui.ui.widgets.heatmap import Grid, Heatmap, downsample
 
 GAP = 1
 LABEL_STYLE = Style(dim=True)

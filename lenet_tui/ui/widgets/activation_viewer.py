@@ -17,14 +17,14 @@ from textual.reactive import reactive
 from textual.widgets import Static
 from textual.worker import get_current_worker
 
-from lenet_tui.data import CLASS_NAMES
-from lenet_tui.inspection import Inspection, Inspector
-from lenet_tui.widgets.feature_maps import FeatureMaps
-from lenet_tui.widgets.heatmap import GRAYSCALE, Heatmap, downsample
+from lenet_tui.engine.data import CLASS_NAMES
+from lenet_tui.engine.inspection import Inspection, Inspector
+from lenet_tui.ui.widgets.feature_maps import FeatureMaps
+from lenet_tui.ui.widgets.heatmap import GRAYSCALE, Heatmap, downsample
 
 
 class ActivationViewer(Horizontal, can_focus=True):
-    """Shows `inspection`; the app hands it fresh weights with `show_weights`."""
+    """Shows `inspection`; the screen hands it fresh weights with `show_weights`."""
 
     BINDINGS = [
         Binding("right,n", "step(1)", "Browse", key_display="← →"),

@@ -29,7 +29,7 @@ class MetricsPlot(PlotextPlot):
     """Points arrive a few times per epoch (train) and once per epoch (test).
 
     Adding a point does not redraw: plotext draws in pure Python on the UI thread, which shares
-    the CPU with training, so the app calls `draw_new_points` on its once-a-second tick.
+    the CPU with training, so the Train view calls `draw_new_points` on its once-a-second tick.
     """
 
     _stale = False

@@ -7,19 +7,25 @@ run is actually resumed, and is checked then). Knows nothing about any user inte
 from __future__ import annotations
 
 import contextlib
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
-from lenet_tui.config import TrainConfig
-from lenet_tui.errors import LenetError
-from lenet_tui.runs import RunFolder, RunFolderError, is_being_trained
+from lenet_tui.engine.config import TrainConfig
+from lenet_tui.engine.events import EpochEnd, RunDiverged, RunFailed, RunFinished, RunStopped
+from lenet_tui.errors import LenetError, RunFolderError
+from lenet_tui.runs.folder import RunFolder, is_being_trained
 
-ENDINGS = {
-    "run_finished": "finished",
-    "run_stopped": "stopped",
-    "run_diverged": "diverged",
-    "run_failed": "failed",
+RunState = Literal[
+    "running", "finished", "stopped", "diverged", "failed", "interrupted", "not started", "damaged"
+]
+ENDINGS: dict[type, RunState] = {
+    RunFinished: "finished",
+    RunStopped: "stopped",
+    RunDiverged: "diverged",
+    RunFailed: "failed",
 }
 """The last event of a run that ended, and the state it leaves the run in."""
 
@@ -31,7 +37,7 @@ class RunSummary:
     folder: RunFolder
     config: TrainConfig | None
     """None when its config.toml is damaged (such a run cannot be resumed)."""
-    state: str
+    state: RunState
     """running (another process is training it), finished, stopped, diverged, failed,
     interrupted (killed), not started, or damaged."""
     epochs_done: int
@@ -64,29 +70,27 @@ def summarise(folder: RunFolder) -> RunSummary:
         events = folder.read_events()
     except RunFolderError:
         events = []
-    done = [e for e in events if e.get("event") == "epoch_end" and isinstance(e.get("epoch"), int)]
-    last = events[-1].get("event") if events else None
+    done = [event for event in events if isinstance(event, EpochEnd)]
+    state: RunState
     if config is None:
         state = "damaged"
     elif is_being_trained(folder):
         state = "running"
-    elif last in ENDINGS:
-        state = ENDINGS[last]
     elif events:
-        state = "interrupted"
+        state = ENDINGS.get(type(events[-1]), "interrupted")
     else:
         state = "not started"
     try:
         modified = max(p.stat().st_mtime for p in (folder.path, *folder.path.iterdir()))
     except OSError:
         modified = 0.0
-    test_acc = done[-1].get("test_acc") if done else None
+    test_acc = done[-1].test_acc if done else None
     return RunSummary(
         folder=folder,
         config=config,
         state=state,
-        epochs_done=done[-1]["epoch"] if done else 0,
-        test_acc=test_acc if isinstance(test_acc, (int, float)) else None,
+        epochs_done=done[-1].epoch if done else 0,
+        test_acc=test_acc if test_acc is not None and math.isfinite(test_acc) else None,
         has_checkpoint=folder.checkpoint_path.is_file(),
         modified=modified,
     )

@@ -15,9 +15,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from lenet_tui.config import ModelConfig
-from lenet_tui.data import FashionMNIST
-from lenet_tui.model import build_lenet, conv_indices
+from lenet_tui.engine.config import ModelConfig
+from lenet_tui.engine.data import Dataset
+from lenet_tui.engine.model import build_lenet, conv_indices
 
 Grid = tuple[tuple[float, ...], ...]
 """A 2-D map as rows of floats."""
@@ -48,7 +48,7 @@ class Inspection:
 class Inspector:
     """Looks at test images through a snapshot of a network's weights."""
 
-    def __init__(self, model: nn.Sequential, data: FashionMNIST, epoch: int = 0) -> None:
+    def __init__(self, model: nn.Sequential, data: Dataset, epoch: int = 0) -> None:
         self._model = copy.deepcopy(model).to("cpu", memory_format=torch.contiguous_format).eval()
         self._images = data.test_images
         self._labels = data.test_labels
@@ -60,7 +60,7 @@ class Inspector:
         self._predictions: torch.Tensor | None = None
 
     @classmethod
-    def untrained(cls, config: ModelConfig, seed: int | None, data: FashionMNIST) -> Inspector:
+    def untrained(cls, config: ModelConfig, seed: int | None, data: Dataset) -> Inspector:
         """The weights a run with this model and seed starts from (any seed when None)."""
         return cls(build_lenet(config, seed=seed), data, epoch=0)
 

@@ -1,4 +1,8 @@
-"""Find, load and download Fashion-MNIST as uint8 tensors (torchvision is imported lazily)."""
+"""Find, load and download Fashion-MNIST as uint8 tensors (torchvision is imported lazily).
+
+A dataset carries where it came from (`DataSource`), which is what a run keeps in its checkpoint
+so that a resumed run loads the same data again.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +12,9 @@ from pathlib import Path
 import platformdirs
 import torch
 
+from lenet_tui.engine.data_source import BUNDLED, DataSource
+from lenet_tui.engine.idx import read_images, read_labels
 from lenet_tui.errors import DataError
-from lenet_tui.idx import read_images, read_labels
 
 CLASS_NAMES: tuple[str, ...] = (
     "T-shirt/top",
@@ -35,14 +40,17 @@ BUNDLED_SOURCE = "bundled Fashion-MNIST (re-split 60,000/10,000; not the officia
 
 
 @dataclass(frozen=True, eq=False)
-class FashionMNIST:
-    """The four tensors of a dataset and one human line saying where they came from."""
+class Dataset:
+    """The four tensors of a dataset, one human line saying what they are, and their source."""
 
     train_images: torch.Tensor  # (N, 28, 28) uint8
     train_labels: torch.Tensor  # (N,) uint8, 0..9
     test_images: torch.Tensor  # (M, 28, 28) uint8
     test_labels: torch.Tensor  # (M,) uint8, 0..9
-    source: str
+    description: str
+    """Where the images came from, for the user (the bundled copy says it is re-split)."""
+    origin: DataSource = BUNDLED
+    """The source to load them from again (its folder absolute), as a checkpoint keeps it."""
 
 
 def _locate(data_dir: Path) -> dict[str, Path]:
@@ -59,11 +67,11 @@ def _locate(data_dir: Path) -> dict[str, Path]:
 
 def bundled_data_dir() -> Path:
     """The bundled files: lenet_tui/assets in a wheel, else <repo>/assets in a checkout."""
-    here = Path(__file__).resolve().parent
-    packaged = here / "assets"
+    package = Path(__file__).resolve().parent.parent
+    packaged = package / "assets"
     if len(_locate(packaged)) == len(IDX_FILES):
         return packaged
-    return here.parent / "assets"
+    return package.parent / "assets"
 
 
 def find_idx_files(data_dir: Path) -> dict[str, Path]:
@@ -107,22 +115,24 @@ def _load_split(images_path: Path, labels_path: Path) -> tuple[torch.Tensor, tor
     return images, labels
 
 
-def load_fashion_mnist(data_dir: Path | None = None, download: bool = False) -> FashionMNIST:
-    """Load Fashion-MNIST: bundled by default, from data_dir, or downloaded (into data_dir)."""
-    if download:
-        raw = download_official(data_dir)
+def load_dataset(source: DataSource = BUNDLED) -> Dataset:
+    """Load Fashion-MNIST: bundled by default, from a folder, or downloaded (into the folder)."""
+    if source.download:
+        raw = download_official(source.data_dir)
         # Exactly the md5-checked .gz files: never a stale unpacked copy lying beside them.
         files = {key: raw / f"{name}.gz" for key, name in IDX_FILES.items()}
-        return _load_files(files, f"official Fashion-MNIST downloaded to {raw}")
-    if data_dir is None:
-        return _load_files(find_idx_files(bundled_data_dir()), BUNDLED_SOURCE)
-    return _load_files(find_idx_files(Path(data_dir)), str(data_dir))
+        return _load_files(files, f"official Fashion-MNIST downloaded to {raw}", source)
+    if source.data_dir is None:
+        return _load_files(find_idx_files(bundled_data_dir()), BUNDLED_SOURCE, source)
+    return _load_files(find_idx_files(Path(source.data_dir)), str(source.data_dir), source)
 
 
-def _load_files(files: dict[str, Path], source: str) -> FashionMNIST:
+def _load_files(files: dict[str, Path], description: str, source: DataSource) -> Dataset:
     train_images, train_labels = _load_split(files["train_images"], files["train_labels"])
     test_images, test_labels = _load_split(files["test_images"], files["test_labels"])
-    return FashionMNIST(train_images, train_labels, test_images, test_labels, source)
+    return Dataset(
+        train_images, train_labels, test_images, test_labels, description, source.resolved()
+    )
 
 
 def default_download_root() -> Path:

@@ -14,7 +14,7 @@ import re
 import sys
 from pathlib import Path
 
-from lenet_tui.config import ModelConfig, TrainConfig
+from lenet_tui.engine.config import ModelConfig, TrainConfig
 from lenet_tui.errors import LenetError
 
 if sys.version_info >= (3, 11):
@@ -129,6 +129,10 @@ def _key_as_written(key: str) -> str:
 
 def _check_types(values: dict, model_values: dict) -> dict[str, str]:
     """Type problems that TrainConfig.problems() cannot word well; converts lr and channels."""
+    return _check_run_types(values) | _check_model_types(model_values)
+
+
+def _check_run_types(values: dict) -> dict[str, str]:
     problems = {}
     lr = values.get("lr")
     if isinstance(lr, int) and not isinstance(lr, bool):
@@ -143,11 +147,16 @@ def _check_types(values: dict, model_values: dict) -> dict[str, str]:
         values["seed"] = None
     elif "seed" in values and (not isinstance(seed, int) or isinstance(seed, bool)):
         problems["seed"] = f'must be an integer in 0..2**63-1 or "random", got {_show(seed)}'
-    for name in ("activation", "pooling", "device"):
-        source = values if name == "device" else model_values
-        if name in source and not isinstance(source[name], str):
-            key = name if name == "device" else f"model.{name}"
-            problems[key] = f"must be a string, got {_show(source[name])}"
+    if "device" in values and not isinstance(values["device"], str):
+        problems["device"] = f"must be a string, got {_show(values['device'])}"
+    return problems
+
+
+def _check_model_types(model_values: dict) -> dict[str, str]:
+    problems = {}
+    for name in ("activation", "pooling"):
+        if name in model_values and not isinstance(model_values[name], str):
+            problems[f"model.{name}"] = f"must be a string, got {_show(model_values[name])}"
     if "batch_norm" in model_values and not isinstance(model_values["batch_norm"], bool):
         problems["model.batch_norm"] = (
             f"must be true or false, got {_show(model_values['batch_norm'])}"

@@ -1,8 +1,13 @@
-"""What a training run reports, as plain dataclasses the CLI and the dashboard both consume."""
+"""What a training run reports, as plain dataclasses the CLI and the dashboard both consume.
+
+`event_to_dict` and `event_from_dict` are the two directions of a metrics.jsonl line.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import math
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import ClassVar
 
@@ -130,6 +135,83 @@ def event_to_dict(event: Event) -> dict:
 
 def _non_finite(value: object) -> bool:
     return isinstance(value, float) and not math.isfinite(value)
+
+
+EVENT_TYPES: dict[str, type[Event]] = {
+    kind.kind: kind
+    for kind in (
+        RunStarted,
+        TrainProgress,
+        EpochEnd,
+        RunFinished,
+        RunStopped,
+        RunFailed,
+        RunDiverged,
+    )
+}
+"""Each event's kind, as the "event" key of a metrics.jsonl line names it, and its class."""
+
+
+def event_from_dict(fields: object) -> Event | None:
+    """The event a dict from `event_to_dict` (one metrics.jsonl line) describes.
+
+    None for anything else: an unknown kind, a missing field, a value of the wrong type (a bool
+    for a number, NaN for an epoch count). A null number is read back as NaN, as event_to_dict
+    wrote a non-finite one. Keys the event does not have are ignored, so that a newer
+    lenet-tui's lines still read.
+    """
+    if not isinstance(fields, dict):
+        return None
+    kind = EVENT_TYPES.get(fields.get("event"))  # type: ignore[arg-type]
+    if kind is None:
+        return None
+    values = {}
+    for field in dataclasses.fields(kind):
+        if field.name not in fields:
+            if field.default is dataclasses.MISSING:
+                return None
+            continue
+        value = _READERS[str(field.type)](fields[field.name])
+        if value is None:
+            return None
+        values[field.name] = value
+    return kind(**values)
+
+
+def _number(value: object) -> float | None:
+    if value is None:
+        return math.nan  # written for a non-finite figure
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value)
+
+
+def _count(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _layers(value: object) -> tuple[LayerInfo, ...] | None:
+    if not isinstance(value, list):
+        return None
+    layers = []
+    for row in value:
+        if not isinstance(row, dict) or not isinstance(row.get("name"), str):
+            return None
+        shape, parameters = row.get("output_shape"), _count(row.get("parameters"))
+        if not isinstance(shape, list) or parameters is None or None in map(_count, shape):
+            return None
+        layers.append(LayerInfo(row["name"], tuple(shape), parameters))
+    return tuple(layers)
+
+
+_READERS: dict[str, Callable[[object], object]] = {
+    "float": _number,
+    "int": _count,
+    "str": lambda value: value if isinstance(value, str) else None,
+    "dict": lambda value: value if isinstance(value, dict) else None,
+    "tuple[LayerInfo, ...]": _layers,
+}
+"""How each field type of an event is read back from JSON; None means malformed."""
 
 
 def summary_lines(finished: RunFinished) -> tuple[str, str]:

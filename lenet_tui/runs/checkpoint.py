@@ -11,15 +11,17 @@ from __future__ import annotations
 
 import io
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
-from lenet_tui.atomic import write_bytes_atomic
-from lenet_tui.config import TrainConfig
+from lenet_tui.engine.config import TrainConfig
+from lenet_tui.engine.data_source import BUNDLED, DataSource
+from lenet_tui.engine.model import build_lenet
+from lenet_tui.engine.train_state import TrainState
 from lenet_tui.errors import LenetError
-from lenet_tui.model import build_lenet
+from lenet_tui.runs.atomic import write_bytes_atomic
 
 FORMAT = "lenet-tui-checkpoint"
 VERSION = 1
@@ -30,42 +32,17 @@ class CheckpointError(LenetError):
 
 
 @dataclass
-class TrainState:
-    """Everything a run needs to continue bit-for-bit after `epoch` finished epochs."""
-
-    epoch: int
-    """Epochs finished; 0 is the state before the first step."""
-    step: int
-    """SGD steps taken so far."""
-    model: dict[str, torch.Tensor]
-    """The network's state_dict (weights, batch-norm statistics), on the CPU."""
-    optimizer: dict
-    """The optimizer's state_dict."""
-    shuffle_rng: torch.Tensor
-    """State of the generator that draws each epoch's order."""
-    torch_rng: torch.Tensor
-    """State of torch's global CPU generator."""
-    train_examples: int
-    """Size of the training set the run used: resuming on other data is refused."""
-    reference_loss: float | None = None
-    """The first step's loss, against which divergence is judged (None before the first step)."""
-    config: dict = field(default_factory=dict)
-    """The run's settings (TrainConfig.to_dict()), the seed resolved."""
-
-
-@dataclass
 class Checkpoint:
     """A TrainState plus where the run's data came from, so that `--resume` finds it again."""
 
     state: TrainState
-    data_dir: str | None = None
-    """The --data-dir of the run, or None for the bundled data (or a download)."""
-    download: bool = False
+    data: DataSource = BUNDLED
+    """The run's data source, its folder absolute (kept as the keys data_dir and download)."""
 
 
 def save_checkpoint(path: Path, checkpoint: Checkpoint) -> None:
     """Write the checkpoint atomically: a kill at any instant leaves the previous one intact."""
-    s = checkpoint.state
+    s, data_dir = checkpoint.state, checkpoint.data.resolved().data_dir
     payload = {
         "format": FORMAT,
         "version": VERSION,
@@ -78,8 +55,8 @@ def save_checkpoint(path: Path, checkpoint: Checkpoint) -> None:
         "train_examples": s.train_examples,
         "reference_loss": s.reference_loss,
         "config": s.config,
-        "data_dir": checkpoint.data_dir,
-        "download": checkpoint.download,
+        "data_dir": None if data_dir is None else str(data_dir),
+        "download": checkpoint.data.download,
     }
     buffer = io.BytesIO()
     torch.save(payload, buffer)
@@ -109,7 +86,8 @@ def _unpickle_safely(path: Path, raw: bytes) -> dict:
     try:
         payload = torch.load(io.BytesIO(raw), map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises many kinds for a damaged or hostile file
-        unsafe = re.search(r"Unsupported global: GLOBAL (\S+)", str(exc))
+        # torch 2.6 names a builtin "builtins.exec", later versions "exec"
+        unsafe = re.search(r"Unsupported global: GLOBAL (?:builtins\.)?(\S+)", str(exc))
         if unsafe:
             reason = f"it carries pickled code ({unsafe.group(1)}), which is never run"
         else:
@@ -149,7 +127,8 @@ def _checkpoint_from(path: Path, payload: dict) -> Checkpoint:
     if payload["epoch"] < 0 or payload["step"] < 0:
         raise CheckpointError(f"{path}: refused: damaged checkpoint (negative epoch); {_FIX}")
     state = TrainState(**{k: payload[k] for k in _TYPES if k not in ("data_dir", "download")})
-    return Checkpoint(state, payload["data_dir"], payload["download"])
+    data_dir = None if payload["data_dir"] is None else Path(payload["data_dir"])
+    return Checkpoint(state, DataSource(data_dir, payload["download"]))
 
 
 def _check_fits(path: Path, state: TrainState, config: TrainConfig) -> None:

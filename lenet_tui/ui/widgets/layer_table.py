@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from rich.text import Text
 from textual.widgets import DataTable
 
-from lenet_tui.events import LayerInfo
+from lenet_tui.engine.events import LayerInfo
 
 
 class LayerTable(DataTable):

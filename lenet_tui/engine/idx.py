@@ -37,6 +37,23 @@ def _read_payload(f: io.BufferedIOBase, size: int) -> bytearray:
 
 
 def _parse(path: Path, f: io.BufferedIOBase, expected_magic: int | None) -> torch.Tensor:
+    dims = _read_header(path, f, expected_magic)
+    size = math.prod(dims)
+    shape = "x".join(map(str, dims))
+    if size > _MAX_PAYLOAD:
+        raise _error(path, f"IDX header claims an implausible {shape} payload ({size} bytes)")
+    buf = _read_payload(f, size)
+    if len(buf) < size:
+        raise _error(path, f"truncated: {len(buf)} of {size} payload bytes for shape {shape}")
+    if f.read(1):
+        raise _error(path, f"trailing bytes after the {size}-byte payload for shape {shape}")
+    if size == 0:
+        return torch.empty(dims, dtype=torch.uint8)
+    return torch.frombuffer(buf, dtype=torch.uint8).reshape(dims)
+
+
+def _read_header(path: Path, f: io.BufferedIOBase, expected_magic: int | None) -> tuple[int, ...]:
+    """The dimensions an IDX header gives, after checking its magic number and data type."""
     head = f.read(4)
     if not head:
         raise _error(path, "empty file")
@@ -58,19 +75,7 @@ def _parse(path: Path, f: io.BufferedIOBase, expected_magic: int | None) -> torc
     raw_dims = f.read(4 * ndim)
     if len(raw_dims) < 4 * ndim:
         raise _error(path, f"IDX header truncated ({4 + len(raw_dims)} of {4 + 4 * ndim} bytes)")
-    dims = struct.unpack(f">{ndim}I", raw_dims)
-    size = math.prod(dims)
-    shape = "x".join(map(str, dims))
-    if size > _MAX_PAYLOAD:
-        raise _error(path, f"IDX header claims an implausible {shape} payload ({size} bytes)")
-    buf = _read_payload(f, size)
-    if len(buf) < size:
-        raise _error(path, f"truncated: {len(buf)} of {size} payload bytes for shape {shape}")
-    if f.read(1):
-        raise _error(path, f"trailing bytes after the {size}-byte payload for shape {shape}")
-    if size == 0:
-        return torch.empty(dims, dtype=torch.uint8)
-    return torch.frombuffer(buf, dtype=torch.uint8).reshape(dims)
+    return struct.unpack(f">{ndim}I", raw_dims)
 
 
 def read_idx(path: Path, expected_magic: int | None = None) -> torch.Tensor:

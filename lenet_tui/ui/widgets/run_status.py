@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Literal
 
 from rich.console import Group
 from rich.progress_bar import ProgressBar
@@ -13,13 +14,17 @@ from textual.containers import Vertical
 from textual.reactive import reactive
 from textual.widgets import Static
 
+RunState = Literal[
+    "ready", "loading", "running", "stopping", "finished", "stopped", "diverged", "failed"
+]
+"""What the status panel says of the data and the run: "failed" covers data that cannot load."""
+
 
 @dataclass(frozen=True)
 class RunView:
     """Everything the status panel shows, as plain values."""
 
-    state: str = "ready"
-    """ready, loading, running, stopping, finished, stopped, diverged or failed."""
+    state: RunState = "ready"
     device: str = ""
     data_source: str = ""
     epochs: int = 0
@@ -57,7 +62,7 @@ class RunView:
         return replace(self, **changes)
 
 
-STATE_STYLES = {
+STATE_STYLES: dict[RunState, str] = {
     "running": "bold green",
     "stopping": "bold yellow",
     "finished": "bold cyan",
@@ -68,7 +73,7 @@ STATE_STYLES = {
 
 
 class RunStatus(Vertical):
-    """The status panel; the app assigns `view` and the panel redraws.
+    """The status panel: `note` records figures, `show` records and redraws.
 
     It is redrawn about once a second during a run, on the UI thread that shares the CPU with
     training, so it does as little as it can: only the parts whose values changed are rebuilt,
@@ -76,7 +81,22 @@ class RunStatus(Vertical):
     """
 
     view: reactive[RunView] = reactive(RunView, always_update=True)
+    """What is drawn; assigning it redraws."""
     _shown: RunView | None = None
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.latest = RunView(state="loading")
+        """Every figure recorded so far: what the next redraw shows. Replaced, never mutated."""
+
+    def note(self, **changes: object) -> None:
+        """Record figures for the next redraw."""
+        self.latest = self.latest.evolve(**changes)
+
+    def show(self, **changes: object) -> None:
+        """Record figures and redraw now."""
+        self.note(**changes)
+        self.view = self.latest
 
     def compose(self) -> ComposeResult:
         yield Static(id="status-table")

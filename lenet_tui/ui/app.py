@@ -1,0 +1,137 @@
+"""The dashboard's App: what is app-wide (keys, quitting, signals, the worker threads, the command
+palette). The session itself lives in its screen (lenet_tui.ui.screens.dashboard)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import time
+from collections.abc import Iterable
+from pathlib import Path
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+
+from lenet_tui.engine.config import TrainConfig
+from lenet_tui.engine.data import Dataset
+from lenet_tui.engine.data_source import DataSource
+from lenet_tui.engine.devices import available_devices
+from lenet_tui.ui.screens.dashboard import NARROW, DashboardScreen
+from lenet_tui.ui.screens.help import HelpScreen
+from lenet_tui.ui.widgets.train_view import Clock
+from lenet_tui.ui.worker_threads import ThreadPerTask
+
+QUIT_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)
+)
+"""Signals that end the dashboard as ctrl+q does."""
+
+
+class LenetApp(App[None]):
+    """lenet-tui's dashboard: opens the DashboardScreen and ends cleanly however it is told to."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "lenet-tui"
+    SUB_TITLE = "LeNet-5 on Fashion-MNIST"
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (NARROW, "-wide")]
+    BINDINGS = [
+        Binding("f1", "help", "Help"),
+        Binding("ctrl+q", "quit", "Quit", priority=True),
+    ]
+
+    def __init__(self, dashboard: DashboardScreen) -> None:
+        super().__init__()
+        self.dashboard = dashboard
+        self._exit_code = 0
+        """What the process exits with: 0, or 128 + N after signal N."""
+
+    def on_load(self) -> None:
+        # Before the screen and its first worker: every thread worker gets a thread that ends
+        # with it (why: see lenet_tui.ui.worker_threads); the loop joins them on exit.
+        loop = asyncio.get_running_loop()
+        loop.set_default_executor(ThreadPerTask("lenet-tui"))
+        for signum in QUIT_SIGNALS:
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):  # Windows
+                loop.add_signal_handler(signum, self.quit_on_signal, signum)
+
+    def get_default_screen(self) -> Screen:
+        return self.dashboard
+
+    def on_unmount(self) -> None:
+        loop = asyncio.get_running_loop()
+        for signum in QUIT_SIGNALS:
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.remove_signal_handler(signum)
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    async def action_quit(self) -> None:
+        """Stop a run in progress first, so the process ends with the terminal restored."""
+        await self.dashboard.train_view.stop_and_wait()
+        self.exit(return_code=self._exit_code)
+
+    def quit_on_signal(self, signum: int) -> None:
+        """SIGTERM or SIGHUP: the run stops after its batch and its folder stays resumable;
+        the process exits with 128 + the signal's number."""
+        self._exit_code = 128 + signum
+        if signum == getattr(signal, "SIGHUP", None):
+            self.call_later(self._quit_hung_up)
+        else:
+            self.call_later(self.action_quit)  # as ctrl+q, the terminal restored
+
+    async def _quit_hung_up(self) -> None:
+        """The terminal is gone: there is nothing to restore, and Textual's shutdown would wait
+        forever to write to it, so once the run's files are complete the process just ends."""
+        await self.dashboard.train_view.stop_and_wait()
+        os._exit(self._exit_code)
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        board = self.dashboard
+        yield SystemCommand("Start training", "Train with the form's settings", board.action_start)
+        yield SystemCommand("Stop training", "Stop after the current batch", board.action_stop)
+        yield SystemCommand(
+            "New run", "Back to the form with the last values", board.action_new_run
+        )
+        yield SystemCommand(
+            "Resume a run", "Go on from a kept run's last checkpoint", board.action_resume
+        )
+        yield SystemCommand(
+            "Show activations",
+            "Pick test images, see conv feature maps",
+            lambda: board.action_show_tab("activations"),
+        )
+        yield SystemCommand("Keys", "Every key of lenet-tui", self.action_help)
+
+
+def create_app(
+    config: TrainConfig | None = None,
+    *,
+    data_source: DataSource | None = None,
+    data: Dataset | None = None,
+    devices: list[str] | None = None,
+    clock: Clock = time.monotonic,
+    run_dir: Path | None = None,
+    resume: Path | None = None,
+) -> LenetApp:
+    """The one way to build the dashboard, for the command line and the tests alike.
+
+    data_source is the data the user chose (None: the bundled copy, or a resumed run's own);
+    data, if given, is used instead of loading any. Runs are kept in run folders (the first in
+    run_dir, if given); with resume, the run in that folder goes on once its data is loaded.
+    """
+    dashboard = DashboardScreen(
+        config or TrainConfig(),
+        data=data,
+        data_source=data_source,
+        devices=devices if devices is not None else available_devices(),
+        clock=clock,
+        run_dir=run_dir,
+        resume=resume,
+    )
+    return LenetApp(dashboard)

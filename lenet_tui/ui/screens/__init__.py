@@ -1,0 +1,1 @@
+"""The dashboard's screens: the dashboard itself, the key reference and the list of kept runs."""

@@ -1,0 +1,297 @@
+"""The dashboard's one screen: the Train and Activations tabs, and the session behind them.
+
+The session is one `Phase` plus at most one request waiting for the data (lenet_tui.ui.session):
+it loads the data, starts new runs, goes on with kept runs (ctrl+o), and passes the newest
+weights to the Activations tab when it is shown.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.events import Resize
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.widgets import Footer, Header, TabbedContent, TabPane
+
+from lenet_tui.engine.config import TrainConfig
+from lenet_tui.engine.data import Dataset, load_dataset
+from lenet_tui.engine.data_source import BUNDLED, DataSource
+from lenet_tui.engine.events import Event
+from lenet_tui.engine.inspection import Inspector
+from lenet_tui.errors import LenetError
+from lenet_tui.runs.driver import KeptRun, RunDriver
+from lenet_tui.runs.folder import default_runs_dir
+from lenet_tui.runs.history import list_runs
+from lenet_tui.ui.messages import (
+    DataFailed,
+    DataLoaded,
+    ModelPreview,
+    ResumeFailed,
+    ResumeReady,
+    RunEnded,
+    RunOpened,
+    WeightsSnapshot,
+)
+from lenet_tui.ui.screens.resume import ResumeScreen
+from lenet_tui.ui.session import Phase, Request, ResumeRequest, StartRequest
+from lenet_tui.ui.widgets.activation_viewer import ActivationViewer
+from lenet_tui.ui.widgets.config_form import ConfigForm
+from lenet_tui.ui.widgets.train_view import Clock, TrainView
+
+NARROW = 100
+"""Terminals narrower than this get the compact layout (80x24 must stay readable)."""
+
+
+class DashboardScreen(Screen[None]):
+    """Edit the settings, start a run, watch LeNet learn."""
+
+    BINDINGS = [
+        Binding("ctrl+r", "start", "Start", priority=True),
+        Binding("ctrl+x", "stop", "Stop", priority=True),
+        Binding("ctrl+n", "new_run", "New run", priority=True),
+        Binding("ctrl+o", "resume", "Resume", priority=True),
+        Binding("f2", "show_tab('train')", "Train", show=False),
+        Binding("f3", "show_tab('activations')", "Activations", show=False),
+    ]
+
+    phase: reactive[Phase] = reactive(Phase.LOADING, bindings=True)
+
+    def __init__(self, config: TrainConfig, *, data: Dataset | None = None,
+                 data_source: DataSource | None = None, devices: list[str],
+                 clock: Clock = time.monotonic, run_dir: Path | None = None,
+                 resume: Path | None = None) -> None:  # fmt: skip
+        super().__init__()
+        self.data = data
+        self._chosen = data_source
+        """The data the user chose on the command line (None: bundled, or a resumed run's own)."""
+        self._run_dir = run_dir
+        """Where the first run started here is kept (later ones get new default folders)."""
+        self._resume_at_start = resume
+        self.pending: Request | None = None
+        """What waits for the data to be in memory; a later request replaces it."""
+        self.session_folders: list[Path] = []
+        """Every run folder used in this session, for the ctrl+o list."""
+        self.last_folder: Path | None = None
+        self._unseen_weights: Inspector | None = None
+        """The newest weights, while the Activations tab is hidden."""
+        self.train_view = TrainView(config, devices, clock, id="train-body")
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with TabbedContent(id="tabs"):
+            with TabPane("Train  F2", id="train"):
+                yield self.train_view
+            with TabPane("Activations  F3", id="activations"):
+                yield ActivationViewer(id="viewer")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#field-lr").focus()
+        if self._resume_at_start is not None:
+            if self.data is None:
+                self.phase = Phase.OPENING  # the run says which data to load
+            self.open_run(self._resume_at_start)
+        if self.data is not None:
+            self.post_message(DataLoaded(self.data))
+        elif self.phase is not Phase.OPENING:
+            self._load(self._chosen)
+
+    def on_resize(self, event: Resize) -> None:
+        footer = self.query_one(Footer)
+        footer.compact = event.size.width < NARROW
+        footer.show_command_palette = event.size.width >= NARROW  # ctrl+p still opens it
+
+    # -- the data ------------------------------------------------------------------------------
+
+    def _load(self, source: DataSource | None) -> None:
+        self.phase = Phase.LOADING
+        self.load_data(source or BUNDLED)
+
+    @work(thread=True, exit_on_error=False, group="data")
+    def load_data(self, source: DataSource) -> None:
+        try:
+            data = load_dataset(source)
+        except LenetError as exc:
+            self.post_message(DataFailed(str(exc)))
+        except Exception as exc:  # a bug or the machine (memory): still never a silent hang
+            self.post_message(DataFailed(f"{type(exc).__name__}: {exc}"))
+        else:
+            self.post_message(DataLoaded(data))
+
+    @on(DataLoaded)
+    def data_ready(self, message: DataLoaded) -> None:
+        self.data, self.phase = message.data, Phase.READY
+        self.train_view.show_data(message.data)
+        pending, self.pending = self.pending, None
+        if isinstance(pending, ResumeRequest):
+            self.resume_run(pending.kept)
+        elif isinstance(pending, StartRequest):
+            self.action_start()
+
+    @on(DataFailed)
+    def data_failed(self, message: DataFailed) -> None:
+        self.phase = Phase.NO_DATA
+        if isinstance(self.pending, ResumeRequest):
+            self.notify("the run cannot be resumed without its data", severity="error")
+        self.pending = None
+        self.train_view.show_no_data(message.error)
+        self.notify(message.error, title="No data", severity="error", timeout=30)
+
+    # -- starting, stopping, resuming ----------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Keys that cannot apply now leave the footer (it must fit 80 columns); Start stays,
+        greyed, while the form has errors."""
+        running = self.phase is Phase.RUNNING
+        if action == "start":
+            return False if running else (self.query_one(ConfigForm).config is not None or None)
+        if action == "stop":
+            return running
+        if action in ("new_run", "resume"):
+            return not running
+        return True
+
+    def action_start(self) -> None:
+        config = self.query_one(ConfigForm).config
+        if config is None:
+            self.notify("fix the highlighted fields first", severity="warning")
+        elif self._ready_for(StartRequest(), "starts") and self.data is not None:
+            self._begin(lambda: RunDriver.new(config, self.data, self._run_dir), "Cannot start")
+
+    def resume_run(self, kept: KeptRun) -> None:
+        """Go on with a kept run now, or once the data is in memory."""
+        if not self._ready_for(ResumeRequest(kept), "resumes") or self.data is None:
+            return
+        if mismatch := kept.data_mismatch(self.data, self._chosen):
+            self.notify(mismatch, title="Cannot resume", severity="error", timeout=30)
+        elif self._begin(lambda: RunDriver.resume(kept, self.data), "Cannot resume", kept.history):
+            self.query_one(ConfigForm).set_config(kept.config)
+
+    def _ready_for(self, request: Request, verb: str) -> bool:
+        """Whether a run can begin now; while the data loads, `request` waits for it instead."""
+        if self.phase is Phase.RUNNING:
+            self.notify("stop the run first (ctrl+x)", severity="warning")
+        elif self.phase in (Phase.LOADING, Phase.OPENING):
+            self.pending = request  # a later request replaces an earlier one
+            self.notify(f"loading the data; the run {verb} as soon as it is in memory")
+        elif self.phase is Phase.NO_DATA:
+            self.notify("there is no data to train on; see the status panel", severity="error")
+        return self.phase is Phase.READY
+
+    def _begin(self, make: Callable[[], RunDriver], refused: str,
+               history: Sequence[Event] = ()) -> bool:  # fmt: skip
+        """Make the run's driver (settings, device and data are checked then) and train it;
+        a refusal is one line in a notification titled `refused`."""
+        try:
+            driver = make()
+        except LenetError as exc:
+            self.notify(str(exc), title=refused, severity="error", timeout=30)
+            return False
+        self.phase = Phase.RUNNING
+        self.train_view.start(driver, history)
+        return True
+
+    def action_stop(self) -> None:
+        if self.phase is Phase.RUNNING:
+            self.train_view.stop()
+
+    def action_new_run(self) -> None:
+        if self.phase is Phase.RUNNING:
+            self.notify("stop the run first (ctrl+x)", severity="warning")
+            return
+        self.action_show_tab("train")
+        self.train_view.show_form()
+
+    def action_resume(self) -> None:
+        """Pick a kept run and go on from its last checkpoint."""
+        if self.phase is Phase.RUNNING:
+            self.notify("stop the run first (ctrl+x)", severity="warning")
+            return
+        where = default_runs_dir()
+        runs = list_runs(where, also=self.session_folders)
+        self.app.push_screen(ResumeScreen(runs, where, self.last_folder), self._resume_chosen)
+
+    def _resume_chosen(self, path: Path | None) -> None:
+        if path is not None:
+            self.open_run(path)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="open")
+    def open_run(self, path: Path) -> None:
+        """Check and read a kept run's settings, checkpoint and metrics (reads torch files)."""
+        try:
+            kept = KeptRun.open(path)
+        except LenetError as exc:
+            self.post_message(ResumeFailed(str(exc)))
+        except Exception as exc:  # a bug or the machine: shown, never a dead worker
+            self.post_message(ResumeFailed(f"{type(exc).__name__}: {exc}"))
+        else:
+            self.post_message(ResumeReady(kept))
+
+    @on(ResumeFailed)
+    def resume_failed(self, message: ResumeFailed) -> None:
+        self.notify(message.error, title="Cannot resume", severity="error", timeout=30)
+        if self.phase is Phase.OPENING:  # started with --resume: still of use without it
+            self._load(self._chosen)
+
+    @on(ResumeReady)
+    def resume_ready(self, message: ResumeReady) -> None:
+        if self.phase is Phase.OPENING:  # started with --resume: load the data it needs
+            self._load(message.kept.data_source(self._chosen))
+        self.resume_run(message.kept)
+
+    @on(RunOpened)
+    def run_opened(self, message: RunOpened) -> None:
+        path = message.folder.path
+        self.last_folder = path
+        if self._run_dir is not None and path == Path(self._run_dir):
+            self._run_dir = None  # it holds its run now; later runs get new default folders
+        if path not in self.session_folders:
+            self.session_folders.append(path)
+
+    @on(RunEnded)
+    def run_ended(self) -> None:
+        self.phase = Phase.READY
+
+    # -- the Activations tab -------------------------------------------------------------------
+
+    def action_show_tab(self, tab: str) -> None:
+        self.query_one(TabbedContent).active = tab
+        if tab == "activations":
+            self.query_one(ActivationViewer).focus()
+
+    @on(ModelPreview)
+    def show_preview(self, message: ModelPreview) -> None:
+        if message.inspector is not None:
+            self._offer_weights(message.inspector)
+
+    @on(WeightsSnapshot)
+    def show_weights(self, message: WeightsSnapshot) -> None:
+        self._offer_weights(message.inspector)
+
+    def _offer_weights(self, inspector: Inspector) -> None:
+        """New weights for the viewer: drawn now if its tab is shown, else when it is.
+
+        Drawing runs the image through the network on a worker thread; while the Train tab is
+        shown that is work nobody sees, taken from training's share of the CPU.
+        """
+        if self.query_one(TabbedContent).active == "activations":
+            self._unseen_weights = None
+            self.query_one(ActivationViewer).show_weights(inspector)
+        else:
+            self._unseen_weights = inspector
+
+    @on(TabbedContent.TabActivated)
+    def tab_shown(self, event: TabbedContent.TabActivated) -> None:
+        if event.pane.id == "activations" and self._unseen_weights is not None:
+            inspector, self._unseen_weights = self._unseen_weights, None
+            self.query_one(ActivationViewer).show_weights(inspector)
+
+    @on(ConfigForm.Changed)
+    def form_changed(self) -> None:
+        self.refresh_bindings()

@@ -1,0 +1,316 @@
+"""The Train tab: the form or the run's status, beside the live plot and the layer table.
+
+It owns the training worker, a thin loop over the run driver (lenet_tui.runs.driver) that posts
+what the driver yields; everything shown here is drawn from those messages on the UI thread.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import ContentSwitcher, Static
+from textual.worker import Worker, WorkerState
+
+from lenet_tui.engine.config import TrainConfig
+from lenet_tui.engine.data import Dataset
+from lenet_tui.engine.events import (
+    EpochEnd,
+    Event,
+    RunDiverged,
+    RunFailed,
+    RunFinished,
+    RunStarted,
+    RunStopped,
+    TrainProgress,
+    summary_lines,
+)
+from lenet_tui.engine.inspection import Inspector
+from lenet_tui.engine.model import build_lenet, layer_table
+from lenet_tui.errors import LenetError, RunFolderError
+from lenet_tui.runs.driver import Kept, RunDriver
+from lenet_tui.ui.messages import ModelPreview, RunEnded, RunOpened, TrainingEvent, WeightsSnapshot
+from lenet_tui.ui.widgets.config_form import ConfigForm
+from lenet_tui.ui.widgets.layer_table import LayerTable
+from lenet_tui.ui.widgets.metrics_plot import MetricsPlot, legend
+from lenet_tui.ui.widgets.run_status import RunState, RunStatus, RunView
+
+Clock = Callable[[], float]
+
+
+class TrainView(Horizontal):
+    """Before a run, the form; during and after one, its status. `start(driver)` trains.
+
+    The weights of the form's model and of each epoch leave as ModelPreview and WeightsSnapshot
+    messages, and the run's folder as RunOpened, for the screen to pass on; RunEnded says the
+    worker is done.
+    """
+
+    def __init__(self, config: TrainConfig, devices: list[str], clock: Clock = time.monotonic,
+                 *, id: str | None = None) -> None:  # fmt: skip
+        super().__init__(id=id)
+        self._config = config
+        self._devices = devices
+        self._clock = clock
+        self.data: Dataset | None = None
+        """The test images the form's untrained model is shown on (set once loaded)."""
+        self.driver: RunDriver | None = None
+        """The run being trained, from `start` until its worker ends."""
+        self.status = RunStatus(id="status")
+        self._preview_key: object = None
+        self._worker: Worker[None] | None = None
+
+    def compose(self) -> ComposeResult:
+        with ContentSwitcher(initial="form", id="side"):
+            yield ConfigForm(self._config, self._devices, id="form")
+            yield self.status
+        with Vertical(id="main"):
+            yield Static(legend(), id="legend")
+            yield MetricsPlot(id="plot")
+            yield LayerTable(id="layers")
+
+    def on_mount(self) -> None:
+        self.query_one(MetricsPlot).reset(self._config.epochs)
+        self.set_interval(1.0, self.tick, name="elapsed")
+
+    @property
+    def form(self) -> ConfigForm:
+        return self.query_one(ConfigForm)
+
+    @property
+    def running(self) -> bool:
+        return self.driver is not None
+
+    # -- data and the form ---------------------------------------------------------------------
+
+    def show_data(self, data: Dataset) -> None:
+        """The data is in memory: say so, and show the form's model on its test images."""
+        self.data = data
+        self.status.show(state="ready", data_source=data.description)
+        self.form.show_data_source(data.description)
+        self._preview_key = None  # the form's model was seen before there were images to show
+        self.show_form_model(self.form.config)
+
+    def show_no_data(self, error: str) -> None:
+        self.status.show(state="failed", message=f"cannot load the data: {error}")
+        self.form.show_data_source(f"cannot load it: {error}")
+        self.query_one("#side", ContentSwitcher).current = "status"
+
+    def show_form(self) -> None:
+        """Back to the form, with the last values, for a new run."""
+        self.query_one("#side", ContentSwitcher).current = "form"
+        self.query_one("#field-lr").focus()
+
+    @on(ConfigForm.Changed)
+    def form_changed(self, message: ConfigForm.Changed) -> None:
+        self.show_form_model(message.config)
+        plot = self.query_one(MetricsPlot)
+        if message.config and not self.running and plot.points == 0:
+            plot.reset(message.config.epochs)  # an empty plot's axis follows the epochs field
+
+    def show_form_model(self, config: TrainConfig | None) -> None:
+        """Layer table and (before a run) activations for the model the form describes."""
+        if config is None or self.running:
+            return
+        key = (config.model, config.seed)
+        if key != self._preview_key:
+            self._preview_key = key
+            self.preview_model(key, config, self.data)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="preview")
+    def preview_model(self, key: object, config: TrainConfig, data: Dataset | None) -> None:
+        """Build the form's model off the UI thread.
+
+        No torch work runs on the UI thread: a thread that runs a parallel torch op keeps an
+        OpenMP pool for life, which slows training (see lenet_tui.ui.worker_threads); a worker's
+        thread and pool end with the worker.
+        """
+        layers = layer_table(build_lenet(config.model))
+        inspector = None if data is None else Inspector.untrained(config.model, config.seed, data)
+        self.post_message(ModelPreview(key, layers, inspector))
+
+    @on(ModelPreview)
+    def show_preview(self, message: ModelPreview) -> None:
+        if message.key != self._preview_key or self.running:
+            message.stop()  # the form changed again, or a run started, since it was asked for
+            return
+        self.query_one(LayerTable).show_layers(message.layers)
+
+    # -- a run ---------------------------------------------------------------------------------
+
+    def start(self, driver: RunDriver, history: Sequence[Event] = ()) -> None:
+        """Show the run starting (a resumed one with its earlier points) and train it."""
+        self.driver = driver
+        self.show_run_starting(driver.config, driver.start_epoch)
+        if history:
+            self._replay(history, driver.start_epoch)
+        self._worker = self.train(driver)
+
+    def show_run_starting(self, config: TrainConfig, start_epoch: int = 0) -> None:
+        """Clear the plot and switch the side panel from the form to the run's status."""
+        self.query_one(MetricsPlot).reset(config.epochs)
+        self.query_one("#side", ContentSwitcher).current = "status"
+        self.form.disabled = True  # hidden during the run: keys must not edit it unseen
+        focused = self.screen.focused
+        if focused is None or self.form in focused.ancestors_with_self:
+            self.query_one(LayerTable).focus()
+        now = self._clock()
+        self.status.latest = RunView(data_source=self.status.latest.data_source)
+        self.status.show(
+            state="running",
+            epochs=config.epochs,
+            epoch=float(start_epoch),
+            start_epoch=start_epoch,
+            started_at=now,
+            now=now,
+            seed=config.seed,
+            message=f"resumed after epoch {start_epoch}" if start_epoch else "",
+        )
+
+    def stop(self, message: str = "stopping after the current batch…") -> None:
+        """Ask the run to end after the batch in flight (its folder stays resumable)."""
+        if self.driver is not None:
+            self.driver.request_stop()
+            self.status.show(state="stopping", message=message)
+
+    async def stop_and_wait(self) -> None:
+        """Stop a run in progress and wait until its worker has ended and its files are whole."""
+        if self.driver is not None and self._worker is not None:
+            self.stop("stopping the run, then quitting…")
+            with contextlib.suppress(Exception):  # a failure was already shown in the panel
+                await self._worker.wait()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="train")
+    def train(self, driver: RunDriver) -> None:
+        """Iterate the driver and post what it yields (weights at the start and each epoch end).
+
+        The driver writes the run's files while the engine is paused between events.
+        """
+        try:
+            driver.open()
+        except LenetError as exc:
+            self.post_message(TrainingEvent(RunFailed(str(exc), traceback=""), kept=None))
+            return
+        self.post_message(RunOpened(driver.folder))
+        try:
+            for event in driver.run():
+                if isinstance(event, (RunStarted, EpochEnd)):
+                    self.post_message(WeightsSnapshot(driver.snapshot()))
+                self.post_message(TrainingEvent(event, driver.kept))
+        except RunFolderError as exc:  # the disk filled up, say: training ends here
+            failed = RunFailed(f"{exc}; training stopped", traceback="")
+            self.post_message(TrainingEvent(failed, driver.kept))
+        finally:
+            driver.close()
+
+    @on(RunOpened)
+    def run_opened(self, message: RunOpened) -> None:
+        self.status.show(run_dir=_home_relative(message.folder.path))
+
+    @on(TrainingEvent)
+    def show_event(self, message: TrainingEvent) -> None:
+        event, now, plot = message.event, self._clock(), self.query_one(MetricsPlot)
+        if isinstance(event, RunStarted):
+            self.query_one(LayerTable).show_layers(event.layers)
+            self.status.show(device=event.device, data_source=event.data_source, now=now)
+        elif isinstance(event, TrainProgress):  # shown at the next tick, like every figure below
+            plot.add_train(event.epoch, event.train_loss, event.train_acc)
+            self.status.note(
+                epoch=event.epoch,
+                train_loss=event.train_loss,
+                train_acc=event.train_acc,
+                examples_per_sec=event.examples_per_sec,
+                now=now,
+            )
+        elif isinstance(event, EpochEnd):
+            plot.add_test(event.epoch, event.test_acc)
+            self.status.note(
+                epoch=float(event.epoch), test_acc=event.test_acc, test_epoch=event.epoch
+            )
+        else:
+            self._show_end(event, message.kept, now)
+
+    def _show_end(self, event: Event, kept: Kept | None, now: float) -> None:
+        if isinstance(event, RunFinished):
+            self._end_run("finished", summary=summary_lines(event), now=now)
+        elif isinstance(event, RunStopped):
+            stopped = f"stopped in epoch {event.epoch}, step {event.step}"
+            self._end_run("stopped", message=f"{stopped}; {_kept(kept, resume=True)}")
+        elif isinstance(event, RunDiverged):
+            self._end_run("diverged", message=f"{event.message} {_kept(kept, resume=False)}")
+            self.notify(event.message, title="Run diverged", severity="error", timeout=30)
+        elif isinstance(event, RunFailed):
+            self._end_run("failed", message=f"training failed: {event.error}")
+            self.notify(event.error, title="Training failed", severity="error", timeout=30)
+
+    @on(Worker.StateChanged)
+    def worker_ended(self, event: Worker.StateChanged) -> None:
+        if event.worker is not self._worker or not event.worker.is_finished:
+            return
+        if event.state == WorkerState.ERROR and self.status.latest.state != "failed":
+            error = f"{type(event.worker.error).__name__}: {event.worker.error}"
+            self._end_run("failed", message=f"training failed: {error}")
+            self.notify(error, title="Training failed", severity="error", timeout=30)
+        self.driver = None
+        self.form.disabled = False
+        self.post_message(RunEnded())
+
+    def tick(self) -> None:
+        """Once a second during a run: show the figures that arrived since the last tick.
+
+        Progress arrives several times a second; drawing it on arrival costs the UI thread,
+        and with it training on a small CPU, several renders a second for no visible gain.
+        """
+        if self.running:
+            self.redraw()
+
+    def redraw(self) -> None:
+        """Show every figure that has arrived: the status panel as of now, the plot's points."""
+        self.status.show(now=self._clock())
+        self.query_one(MetricsPlot).draw_new_points()
+
+    def _replay(self, history: Sequence[Event], upto: int) -> None:
+        """Plot a resumed run's points from before its checkpoint."""
+        plot = self.query_one(MetricsPlot)
+        for event in history:
+            if isinstance(event, TrainProgress) and _finite(event.epoch, event.train_loss,
+                                                            event.train_acc):  # fmt: skip
+                if event.epoch <= upto:
+                    plot.add_train(event.epoch, event.train_loss, event.train_acc)
+            elif isinstance(event, EpochEnd) and event.epoch <= upto and _finite(event.test_acc):
+                plot.add_test(event.epoch, event.test_acc)
+                self.status.show(test_acc=event.test_acc, test_epoch=event.epoch)
+        plot.draw_new_points()
+
+    def _end_run(self, state: RunState, **changes: object) -> None:
+        self.status.show(state=state, **changes)
+        self.query_one(MetricsPlot).draw_new_points()
+        self.notify(f"run {state}; ctrl+n for a new run", timeout=5)
+
+
+def _kept(kept: Kept | None, resume: bool) -> str:
+    """What of the run is on disk, and (for a stopped run) how to go on."""
+    if kept is None or kept.checkpoint_at is None:
+        return "no checkpoint was written"
+    if resume:
+        return f"its checkpoint at the {kept.checkpoint_at} is kept: ctrl+o resumes it"
+    return f"The last good checkpoint (the {kept.checkpoint_at}) is kept."
+
+
+def _finite(*values: float) -> bool:
+    """Real numbers, none NaN or infinite (a metrics file may hold them)."""
+    return all(math.isfinite(value) for value in values)
+
+
+def _home_relative(path: Path) -> str:
+    """The path with the home directory shown as ~, as a shell user would write it."""
+    path = Path(path).absolute()
+    with contextlib.suppress(ValueError):
+        return str(Path("~") / path.relative_to(Path.home()))
+    return str(path)

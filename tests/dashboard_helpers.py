@@ -1,0 +1,53 @@
+"""Helpers for driving the dashboard in tests: build it, wait for it, read what it shows."""
+
+from __future__ import annotations
+
+import io
+import time
+
+from rich.console import Console
+from textual.widgets import Static
+
+from lenet_tui.engine.config import TrainConfig
+from lenet_tui.engine.data import Dataset
+from lenet_tui.ui.app import LenetApp, create_app
+from lenet_tui.ui.session import Phase
+from lenet_tui.ui.widgets.run_status import RunView
+
+SIZE = (120, 40)
+SHORT = TrainConfig(epochs=2, batch_size=32, device="cpu")
+"""512 tiny training images in batches of 32: 16 steps, so 10 progress points per epoch."""
+
+
+def make_app(data: Dataset, config: TrainConfig = SHORT) -> LenetApp:
+    return create_app(config, data=data, devices=["cpu"])
+
+
+async def wait_until(pilot, condition, timeout: float = 120) -> None:
+    """Let the app process messages until `condition()` holds; the timeout only guards a hang."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition never held"
+        await pilot.pause()
+
+
+def shown(screen, selector: str) -> str:
+    """The words a Static displays, wrapped to its width, with line breaks made spaces."""
+    widget = screen.query_one(selector, Static)
+    console = Console(width=widget.size.width, file=io.StringIO(), record=True)
+    console.print(widget.content)
+    return " ".join(console.export_text().split())
+
+
+def view(app: LenetApp) -> RunView:
+    """What the status panel shows (or will at its next once-a-second redraw)."""
+    return app.dashboard.train_view.status.latest
+
+
+def running(app: LenetApp) -> bool:
+    return app.dashboard.phase is Phase.RUNNING
+
+
+def notes(app: LenetApp, title: str | None = None) -> list[str]:
+    """The notifications shown so far, those with `title` only if one is given."""
+    return [n.message for n in app._notifications if title is None or n.title == title]

@@ -1,0 +1,60 @@
+"""metrics.jsonl read back as typed events: every kind round-trips, odd lines are handled once."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+from event_fixtures import ENDINGS, epoch_end, progress, started
+
+from lenet_tui.engine.events import EpochEnd, RunDiverged, event_from_dict, event_to_dict
+from lenet_tui.runs.event_log import EventLog, read_events, read_log
+
+EVERY_KIND = [started(2), progress(0.5), epoch_end(1, 0.7), *ENDINGS.values()]
+
+
+@pytest.mark.parametrize("event", EVERY_KIND, ids=lambda e: e.kind)
+def test_every_event_reads_back_as_it_was_written(event, tmp_path):
+    log = EventLog(tmp_path / "metrics.jsonl")
+    log.write(event)
+    log.close()
+    (back,) = read_events(tmp_path / "metrics.jsonl")
+    if isinstance(event, RunDiverged):  # written as null, read back as NaN: still not finite
+        assert (back.epoch, back.step) == (event.epoch, event.step)
+        assert math.isnan(back.train_loss)
+    else:
+        assert back == event
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"event": "epoch_end", "epoch": float("nan"), "test_acc": 0.5},  # missing fields, NaN
+        {**event_to_dict(epoch_end(1)), "epoch": 1.5},  # an epoch count that is no integer
+        {**event_to_dict(epoch_end(1)), "test_acc": True},  # a bool is not a number
+        {**event_to_dict(epoch_end(1)), "test_acc": "0.5"},
+        {"event": "from_a_newer_lenet_tui", "epoch": 1},
+        {"epoch": 1},
+        {**event_to_dict(started()), "layers": [{"name": "Conv2d"}]},
+        [1, 2],
+    ],
+)
+def test_a_malformed_or_unknown_line_is_no_event(fields):
+    assert event_from_dict(fields) is None
+
+
+def test_keys_a_newer_lenet_tui_adds_are_ignored():
+    fields = {**event_to_dict(epoch_end(3)), "lr": 0.01, "confusion": [[1]]}
+    assert event_from_dict(fields) == epoch_end(3)
+
+
+def test_reading_stops_at_a_torn_line_and_keeps_foreign_objects_as_written(tmp_path):
+    path = tmp_path / "metrics.jsonl"
+    good = json.dumps(event_to_dict(epoch_end(1)))
+    path.write_text(f'{good}\n{{"note": "by hand"}}\n{good}\n{{"event": "train_pro')
+    lines = read_log(path)
+    assert [line.text for line in lines] == [good, '{"note": "by hand"}', good]
+    assert [type(line.event) for line in lines] == [EpochEnd, type(None), EpochEnd]
+    assert read_events(path) == [epoch_end(1), epoch_end(1)]
+    assert read_log(tmp_path / "absent.jsonl") == []
