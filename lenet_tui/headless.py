@@ -42,7 +42,7 @@ from lenet_tui.errors import (
 )
 from lenet_tui.runs.driver import Kept, KeptRun, RunDriver
 from lenet_tui.runs.event_log import EventLog
-from lenet_tui.runs.folder import resume_command
+from lenet_tui.runs.folder import RunFolder, resume_command
 from lenet_tui.runs.interrupts import StopOnSignals
 
 
@@ -66,6 +66,8 @@ def run_headless(
     out = Console(file=stdout or sys.stdout, highlight=False, soft_wrap=True)
     err = Console(file=err_file, highlight=False, soft_wrap=True)
     resolve_device(config.device)  # refuse an absent device before spending time on the data
+    if run_dir is not None:
+        RunFolder(run_dir).refuse_if_used()  # before --metrics-out is opened (emptied)
     kept = KeptRun.open(resume) if resume is not None else None
     dataset = load_dataset(kept.data_source(data) if kept else data or BUNDLED)
     driver = RunDriver.resume(kept, dataset) if kept else RunDriver.new(config, dataset, run_dir)

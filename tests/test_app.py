@@ -16,6 +16,7 @@ from lenet_tui.engine.config import ModelConfig, TrainConfig
 from lenet_tui.engine.data_source import DataSource
 from lenet_tui.engine.inspection import Inspector
 from lenet_tui.engine.model import build_lenet
+from lenet_tui.runs.folder import RunFolder, is_being_trained
 from lenet_tui.ui.app import LenetApp, create_app
 from lenet_tui.ui.screens import dashboard as dashboard_module
 from lenet_tui.ui.screens.help import HelpScreen
@@ -243,7 +244,9 @@ async def test_quit_during_a_run_stops_the_worker_first(tiny_dataset):
         await pilot.press("ctrl+r")
         await wait_until(pilot, lambda: view(app).train_loss is not None)
         folder = app.dashboard.last_folder
+        assert is_being_trained(RunFolder(folder))
         await pilot.press("ctrl+q")
+    assert not is_being_trained(RunFolder(folder))  # the worker ended and let the folder go
     metrics = (folder / "metrics.jsonl").read_text().splitlines()
     assert json.loads(metrics[-1])["event"] == "run_stopped"  # stopped after its batch, whole
     assert (folder / "checkpoint.pt").is_file()
@@ -275,6 +278,14 @@ async def test_missing_data_is_reported_and_runs_are_refused(tmp_path: Path):
         await pilot.press("ctrl+r")
         await pilot.pause()
         assert not running(app)
+
+
+async def test_the_forms_start_button_starts_a_run(tiny_dataset):
+    app = make_app(tiny_dataset)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.click("#form-start")
+        await wait_until(pilot, lambda: view(app).state == "finished")
+        assert view(app).summary
 
 
 async def test_help_screen_lists_the_keys(tiny_dataset):

@@ -36,6 +36,8 @@ def test_every_event_reads_back_as_it_was_written(event, tmp_path):
         {**event_to_dict(epoch_end(1)), "test_acc": "0.5"},
         {"event": "from_a_newer_lenet_tui", "epoch": 1},
         {"epoch": 1},
+        {"event": ["epoch_end"], "epoch": 1},  # a kind that is not even a string
+        {**event_to_dict(epoch_end(1)), "test_loss": 10**400},  # too large for a float
         {**event_to_dict(started()), "layers": [{"name": "Conv2d"}]},
         [1, 2],
     ],

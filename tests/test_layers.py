@@ -65,7 +65,7 @@ def test_the_user_interface_reaches_torch_only_through_the_engine():
 
 
 def test_no_function_is_longer_than_sixty_lines_and_the_app_stays_small():
-    long = []
+    long, app_lines = [], None
     for path in sorted(PACKAGE.rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
@@ -73,5 +73,6 @@ def test_no_function_is_longer_than_sixty_lines_and_the_app_stays_small():
                 if lines > 60:
                     long.append(f"{path.relative_to(PACKAGE)}:{node.lineno} {node.name} {lines}")
             elif isinstance(node, ast.ClassDef) and node.name == "LenetApp":
-                assert node.end_lineno - node.lineno + 1 < 200
+                app_lines = node.end_lineno - node.lineno + 1
     assert long == []
+    assert app_lines is not None and app_lines < 200

@@ -203,8 +203,11 @@ def test_resume_refuses_an_edited_config_and_a_folder_that_is_no_run(tiny_data_d
     assert result.stderr == (
         f"lenet-tui: {tmp_path}: not a run folder (no config.toml); pass a folder a run wrote\n"
     )
-    again = lenet_tui(*args)
+    metrics = tmp_path / "elsewhere.jsonl"
+    metrics.write_text("kept\n")
+    again = lenet_tui(*args, "--metrics-out", metrics)
     assert again.returncode == 2 and "already holds a run; continue it with" in again.stderr
+    assert metrics.read_text() == "kept\n"  # refused before anything was opened
 
 
 def test_runs_go_to_the_user_data_dir_unless_told(tmp_path):

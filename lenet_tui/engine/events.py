@@ -160,9 +160,8 @@ def event_from_dict(fields: object) -> Event | None:
     wrote a non-finite one. Keys the event does not have are ignored, so that a newer
     lenet-tui's lines still read.
     """
-    if not isinstance(fields, dict):
-        return None
-    kind = EVENT_TYPES.get(fields.get("event"))  # type: ignore[arg-type]
+    name = fields.get("event") if isinstance(fields, dict) else None
+    kind = EVENT_TYPES.get(name) if isinstance(name, str) else None
     if kind is None:
         return None
     values = {}
@@ -183,7 +182,10 @@ def _number(value: object) -> float | None:
         return math.nan  # written for a non-finite figure
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
-    return float(value)
+    try:
+        return float(value)
+    except OverflowError:  # an integer too large for a float
+        return None
 
 
 def _count(value: object) -> int | None:

@@ -160,8 +160,7 @@ class RunDriver:
         A file of the run that cannot be written (disk full) raises RunFolderError.
         """
         if self._log is None:
-            self.open()
-        assert self._log is not None
+            raise RuntimeError("open() the driver (or enter it) before run()")
         for event in self.trainer.run():
             self._log.write(event)
             if isinstance(event, EpochEnd):

@@ -18,10 +18,10 @@ from lenet_tui.engine.events import EpochEnd, RunDiverged, RunFailed, RunFinishe
 from lenet_tui.errors import LenetError, RunFolderError
 from lenet_tui.runs.folder import RunFolder, is_being_trained
 
-RunState = Literal[
+KeptState = Literal[
     "running", "finished", "stopped", "diverged", "failed", "interrupted", "not started", "damaged"
 ]
-ENDINGS: dict[type, RunState] = {
+ENDINGS: dict[type, KeptState] = {
     RunFinished: "finished",
     RunStopped: "stopped",
     RunDiverged: "diverged",
@@ -37,7 +37,7 @@ class RunSummary:
     folder: RunFolder
     config: TrainConfig | None
     """None when its config.toml is damaged (such a run cannot be resumed)."""
-    state: RunState
+    state: KeptState
     """running (another process is training it), finished, stopped, diverged, failed,
     interrupted (killed), not started, or damaged."""
     epochs_done: int
@@ -71,7 +71,7 @@ def summarise(folder: RunFolder) -> RunSummary:
     except RunFolderError:
         events = []
     done = [event for event in events if isinstance(event, EpochEnd)]
-    state: RunState
+    state: KeptState
     if config is None:
         state = "damaged"
     elif is_being_trained(folder):

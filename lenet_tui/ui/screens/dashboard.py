@@ -177,6 +177,8 @@ class DashboardScreen(Screen[None]):
         """Whether a run can begin now; while the data loads, `request` waits for it instead."""
         if self.phase is Phase.RUNNING:
             self.notify("stop the run first (ctrl+x)", severity="warning")
+        elif self.phase is Phase.OPENING and isinstance(request, StartRequest):
+            self.notify("the run given with --resume goes on first", severity="warning")
         elif self.phase in (Phase.LOADING, Phase.OPENING):
             self.pending = request  # a later request replaces an earlier one
             self.notify(f"loading the data; the run {verb} as soon as it is in memory")
@@ -295,3 +297,7 @@ class DashboardScreen(Screen[None]):
     @on(ConfigForm.Changed)
     def form_changed(self) -> None:
         self.refresh_bindings()
+
+    @on(ConfigForm.StartPressed)
+    def form_start(self) -> None:
+        self.action_start()
