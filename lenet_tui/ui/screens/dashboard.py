@@ -268,25 +268,20 @@ class DashboardScreen(Screen[None]):
             self.query_one(ActivationViewer).focus()
 
     @on(ModelPreview)
-    def show_preview(self, message: ModelPreview) -> None:
-        if message.inspector is not None:
-            self._offer_weights(message.inspector)
-
     @on(WeightsSnapshot)
-    def show_weights(self, message: WeightsSnapshot) -> None:
-        self._offer_weights(message.inspector)
-
-    def _offer_weights(self, inspector: Inspector) -> None:
+    def offer_weights(self, message: ModelPreview | WeightsSnapshot) -> None:
         """New weights for the viewer: drawn now if its tab is shown, else when it is.
 
         Drawing runs the image through the network on a worker thread; while the Train tab is
         shown that is work nobody sees, taken from training's share of the CPU.
         """
+        if message.inspector is None:  # a preview made before the test images were loaded
+            return
         if self.query_one(TabbedContent).active == "activations":
             self._unseen_weights = None
-            self.query_one(ActivationViewer).show_weights(inspector)
+            self.query_one(ActivationViewer).show_weights(message.inspector)
         else:
-            self._unseen_weights = inspector
+            self._unseen_weights = message.inspector
 
     @on(TabbedContent.TabActivated)
     def tab_shown(self, event: TabbedContent.TabActivated) -> None:
