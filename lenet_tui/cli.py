@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from lenet_tui import __version__
-from lenet_tui.engine.config import ACTIVATIONS, POOLINGS, TrainConfig
+from lenet_tui.engine.config import ACTIVATIONS, OPTIMIZERS, POOLINGS, SCHEDULES, TrainConfig
 from lenet_tui.engine.data_source import DataSource
 from lenet_tui.errors import EXIT_INTERRUPTED, EXIT_USAGE, ConfigError, LenetError
 from lenet_tui.runs.config_file import RANDOM_SEED, load_config_file
@@ -54,7 +54,21 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _add_training(run: argparse._ArgumentGroup) -> None:
     run.add_argument("--epochs", type=int, help="passes over the data (default 10)")
-    run.add_argument("--lr", type=float, help="SGD learning rate (default 0.9)")
+    run.add_argument("--lr", type=float, help="learning rate (default 0.9)")
+    run.add_argument(
+        "--optimizer", choices=OPTIMIZERS, help="sgd as the book, adam or adamw (default sgd)"
+    )
+    run.add_argument("--momentum", type=float, help="SGD momentum, 0 to <1 (default 0)")
+    run.add_argument(
+        "--nesterov", action="store_true", default=None, help="Nesterov momentum (SGD)"
+    )
+    run.add_argument("--weight-decay", type=float, help="L2 penalty, 0..1 (default 0)")
+    run.add_argument(
+        "--schedule",
+        choices=SCHEDULES,
+        help="learning-rate schedule: constant as the book, step (/10 at 1/2 and 3/4 of the "
+        "run), cosine, onecycle (default constant)",
+    )
     run.add_argument("--batch-size", type=int, help="examples per step (default 256)")
     run.add_argument(
         "--device",
@@ -122,7 +136,10 @@ def _add_runs(runs: argparse._ArgumentGroup) -> None:
     )
 
 
-SETTINGS = ("lr", "epochs", "batch_size", "device", "seed")
+SETTINGS = (
+    "lr", "optimizer", "momentum", "nesterov", "weight_decay", "schedule",
+    "epochs", "batch_size", "device", "seed",
+)  # fmt: skip
 MODEL_SETTINGS = ("activation", "pooling", "batch_norm", "channels", "kernel_size")
 RESUME_CONFLICTS = (*SETTINGS, *MODEL_SETTINGS, "config", "run_dir")
 """Arguments --resume refuses: the run folder's config.toml decides the settings."""

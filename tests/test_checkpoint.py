@@ -40,11 +40,21 @@ def initial_state(tiny_dataset) -> TrainState:
     return trainer.checkpoint_state()
 
 
-@pytest.mark.parametrize("model", [ModelConfig(activation="relu"), ModelConfig(batch_norm=True)])
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"model": ModelConfig(activation="relu")},
+        {"model": ModelConfig(batch_norm=True)},
+        {"momentum": 0.9, "nesterov": True, "schedule": "onecycle", "weight_decay": 1e-3},
+        {"optimizer": "adamw", "schedule": "cosine", "weight_decay": 0.01, "lr": 0.003},
+    ],
+    ids=["relu", "batch-norm", "sgd-momentum-onecycle", "adamw-cosine"],
+)
 def test_a_run_resumed_from_a_checkpoint_file_ends_like_an_uninterrupted_one(
-    model, tiny_dataset, tmp_path
+    changes, tiny_dataset, tmp_path
 ):
-    config = dataclasses.replace(ENGINE_QUICK, epochs=3, model=model)
+    """Momentum buffers, Adam's moments and the schedule's position travel in the checkpoint."""
+    config = dataclasses.replace(ENGINE_QUICK, epochs=3, **changes)
     whole = list(Trainer(config, tiny_dataset).run())
     path = tmp_path / "checkpoint.pt"
     save_checkpoint(path, Checkpoint(state_after_epoch(Trainer(config, tiny_dataset), 1)))

@@ -12,6 +12,8 @@ def test_defaults_are_d2ls_and_valid():
     config = TrainConfig()
     config.validate()
     assert (config.lr, config.epochs, config.batch_size, config.seed) == (0.9, 10, 256, 0)
+    assert (config.optimizer, config.momentum, config.nesterov) == ("sgd", 0.0, False)
+    assert (config.weight_decay, config.schedule) == (0.0, "constant")
     assert config.model == ModelConfig("sigmoid", "avg", False, (6, 16), 5)
 
 
@@ -32,6 +34,15 @@ def test_defaults_are_d2ls_and_valid():
         ({"model": ModelConfig(channels=(0, 16))}, "channels", "1..512"),
         ({"model": ModelConfig(activation="tanh")}, "activation", "sigmoid, relu"),
         ({"model": ModelConfig(pooling="min")}, "pooling", "avg, max"),
+        ({"optimizer": "rmsprop"}, "optimizer", "sgd, adam, adamw"),
+        ({"schedule": "linear"}, "schedule", "constant, step, cosine, onecycle"),
+        ({"momentum": 1.0}, "momentum", ">= 0 and < 1"),
+        ({"momentum": -0.1}, "momentum", ">= 0 and < 1"),
+        ({"momentum": 0.9, "optimizer": "adam"}, "momentum", "sgd only"),
+        ({"nesterov": True}, "nesterov", "momentum > 0"),
+        ({"nesterov": True, "momentum": 0.9, "optimizer": "adamw"}, "momentum", "sgd only"),
+        ({"weight_decay": math.inf}, "weight_decay", "0..1"),
+        ({"weight_decay": -1e-4}, "weight_decay", "0..1"),
     ],
 )
 def test_invalid_setting_names_field_and_range(changes, field, words):

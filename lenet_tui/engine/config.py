@@ -10,6 +10,8 @@ from lenet_tui.errors import ConfigError
 
 ACTIVATIONS = ("sigmoid", "relu")
 POOLINGS = ("avg", "max")
+OPTIMIZERS = ("sgd", "adam", "adamw")
+SCHEDULES = ("constant", "step", "cosine", "onecycle")
 MAX_KERNEL_SIZE = 13  # conv2 still sees a >=2x2 map after the first pool (28 -> 14 -> 2)
 MAX_LR = 1e38  # SGD applies lr to float32 weights; a larger value overflows float32
 _DEVICE_PATTERN = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
@@ -55,7 +57,17 @@ class TrainConfig:
     """One training run; the defaults are d2l's train_ch6 settings."""
 
     lr: float = 0.9
-    """SGD learning rate, > 0."""
+    """Learning rate, > 0 (the peak of a onecycle schedule)."""
+    optimizer: str = "sgd"
+    """sgd as the book (with optional momentum and Nesterov), adam or adamw."""
+    momentum: float = 0.0
+    """SGD momentum, 0 (the book's plain SGD) up to but not including 1."""
+    nesterov: bool = False
+    """Nesterov momentum: SGD with momentum > 0 only."""
+    weight_decay: float = 0.0
+    """L2 penalty on the weights (decoupled, for adamw), 0..1."""
+    schedule: str = "constant"
+    """Learning-rate schedule: constant (the book), step, cosine or onecycle (see engine.optim)."""
     epochs: int = 10
     """Passes over the training set, 1..1000."""
     batch_size: int = 256
@@ -101,13 +113,39 @@ class TrainConfig:
             found["seed"] = f"must be an integer in 0..2**63-1, got {self.seed!r}"
         if not isinstance(self.device, str) or not _DEVICE_PATTERN.fullmatch(self.device):
             found["device"] = f"unknown device {self.device!r}; use auto, cpu, cuda, cuda:N or mps"
-        return found | self.model.problems()
+        return found | self._optimizer_problems() | self.model.problems()
+
+    def _optimizer_problems(self) -> dict[str, str]:
+        found = {}
+        for name, choices in (("optimizer", OPTIMIZERS), ("schedule", SCHEDULES)):
+            if getattr(self, name) not in choices:
+                found[name] = f"must be one of {', '.join(choices)}, got {getattr(self, name)!r}"
+        if not _is_number_in(self.momentum, 0, 1, below=True):
+            found["momentum"] = f"must be a number >= 0 and < 1, got {self.momentum!r}"
+        elif self.momentum and self.optimizer != "sgd":
+            found["momentum"] = f"applies to sgd only, not {self.optimizer}; leave it at 0"
+        if not _is_number_in(self.weight_decay, 0, 1):
+            found["weight_decay"] = f"must be a number in 0..1, got {self.weight_decay!r}"
+        if not isinstance(self.nesterov, bool):
+            found["nesterov"] = f"must be true or false, got {self.nesterov!r}"
+        elif self.nesterov and not (self.optimizer == "sgd" and self.momentum):
+            found["nesterov"] = "needs sgd with momentum > 0 (--momentum 0.9, say)"
+        return found
 
     def to_dict(self) -> dict:
         """The settings as JSON-ready plain values."""
         values = asdict(self)
         values["model"]["channels"] = list(self.model.channels)
         return values
+
+
+def _is_number_in(value: object, low: float, high: float, below: bool = False) -> bool:
+    """A finite int or float in low..high (below high, with below)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    if isinstance(value, float) and not math.isfinite(value):
+        return False
+    return low <= value < high if below else low <= value <= high
 
 
 def _is_int_in(value: object, low: int, high: int) -> bool:

@@ -48,6 +48,8 @@ class TrainProgress:
     train_loss: float
     train_acc: float
     examples_per_sec: float
+    lr: float = math.nan
+    """The learning rate of the last step (NaN in logs written before it was reported)."""
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ class TrainState:
     model: dict[str, torch.Tensor]
     """The network's state_dict (weights, batch-norm statistics), on the CPU."""
     optimizer: dict
-    """The optimizer's state_dict."""
+    """The optimizer's state_dict (momentum buffers, Adam's moments)."""
     shuffle_rng: torch.Tensor
     """State of the generator that draws each epoch's order."""
     torch_rng: torch.Tensor
@@ -29,3 +29,5 @@ class TrainState:
     """The first step's loss, against which divergence is judged (None before the first step)."""
     config: dict = field(default_factory=dict)
     """The run's settings (TrainConfig.to_dict()), the seed resolved."""
+    schedule: dict | None = None
+    """The learning-rate schedule's state_dict; None for a constant learning rate."""

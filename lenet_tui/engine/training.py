@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.optim.lr_scheduler import LRScheduler
 
 from lenet_tui.engine.config import TrainConfig
 from lenet_tui.engine.data import Dataset
@@ -34,6 +35,7 @@ from lenet_tui.engine.events import (
     TrainProgress,
 )
 from lenet_tui.engine.model import build_lenet, count_parameters, layer_table
+from lenet_tui.engine.optim import build_optimizer, build_schedule
 from lenet_tui.engine.train_state import TrainState
 from lenet_tui.errors import DataError, LenetError
 
@@ -56,6 +58,8 @@ class _Loop:
 
     model: nn.Sequential
     optimizer: torch.optim.Optimizer
+    schedule: LRScheduler | None
+    """Stepped after every optimizer step; None for the book's constant learning rate."""
     shuffle: torch.Generator
     """Draws each epoch's order."""
     train_x: torch.Tensor
@@ -194,6 +198,8 @@ class Trainer:
             idx = order[i * cfg.batch_size : min((i + 1) * cfg.batch_size, loop.n)]
             x, y = loop.train_x[idx], loop.train_y[idx]
             _train_step(loop.model, loop.optimizer, x, y, loss_sum, correct)
+            if loop.schedule is not None:
+                loop.schedule.step()
             loop.step += 1
             if loop.reference is None:  # the run's one extra sync: the untrained net's loss
                 loop.reference = _read_means(loss_sum, correct, len(idx))[0]
@@ -205,7 +211,8 @@ class Trainer:
                 means = _read_means(loss_sum, correct, seen)  # the one sync per report
                 paused = time.perf_counter()
                 yield TrainProgress(epoch + (i + 1) / loop.batches, loop.step, *means,
-                                    examples_per_sec=seen / (paused - start))  # fmt: skip
+                                    examples_per_sec=seen / (paused - start),
+                                    lr=loop.optimizer.param_groups[0]["lr"])  # fmt: skip
                 if is_divergent(means[0], loop.reference):
                     yield RunDiverged(epoch=epoch + 1, step=loop.step, train_loss=means[0])
                     return None
@@ -216,22 +223,27 @@ class Trainer:
         """Build the model and optimizer, restore a resumed run's state, move the data over."""
         cfg = self.config
         model, optimizer = self._build_model()
-        shuffle = torch.Generator().manual_seed(cfg.seed)
-        epochs_done, step, reference = self._restore(model, optimizer, shuffle)
-        train_x, train_y = self._to_device(self.data.train_images, self.data.train_labels)
-        test_x, test_y = self._to_device(self.data.test_images, self.data.test_labels)
-        n = len(train_y)
+        n = len(self.data.train_labels)
         if cfg.model.batch_norm and n % cfg.batch_size == 1:
             n -= 1  # batch norm cannot train on a last batch of one: leave one random example out
         batches = math.ceil(n / cfg.batch_size)
+        schedule = build_schedule(cfg, optimizer, batches)
+        shuffle = torch.Generator().manual_seed(cfg.seed)
+        epochs_done, step, reference = self._restore(model, optimizer, schedule, shuffle)
+        train_x, train_y = self._to_device(self.data.train_images, self.data.train_labels)
+        test_x, test_y = self._to_device(self.data.test_images, self.data.test_labels)
         return _Loop(
-            model, optimizer, shuffle, train_x, train_y, test_x, test_y, n, batches,
+            model, optimizer, schedule, shuffle, train_x, train_y, test_x, test_y, n, batches,
             report_every=max(1, batches // cfg.reports_per_epoch), epochs_done=epochs_done,
             step=step, reference=reference,
         )  # fmt: skip
 
     def _restore(
-        self, model: nn.Module, optimizer: torch.optim.Optimizer, shuffle: torch.Generator
+        self,
+        model: nn.Module,
+        optimizer: torch.optim.Optimizer,
+        schedule: LRScheduler | None,
+        shuffle: torch.Generator,
     ) -> tuple[int, int, float | None]:
         """Load the resume state, if any; return the epochs done, step and reference loss."""
         state = self.resume
@@ -239,6 +251,8 @@ class Trainer:
             return 0, 0, None
         model.load_state_dict(state.model)
         optimizer.load_state_dict(state.optimizer)
+        if schedule is not None and state.schedule is not None:
+            schedule.load_state_dict(state.schedule)
         shuffle.set_state(state.shuffle_rng)
         torch.set_rng_state(state.torch_rng)
         return state.epoch, state.step, state.reference_loss
@@ -249,6 +263,7 @@ class Trainer:
             step=loop.step,
             model={k: v.detach().to("cpu", copy=True) for k, v in loop.model.state_dict().items()},
             optimizer=copy.deepcopy(loop.optimizer.state_dict()),
+            schedule=None if loop.schedule is None else copy.deepcopy(loop.schedule.state_dict()),
             shuffle_rng=loop.shuffle.get_state(),
             torch_rng=torch.get_rng_state(),
             train_examples=len(self.data.train_labels),
@@ -259,7 +274,7 @@ class Trainer:
     def _build_model(self) -> tuple[nn.Sequential, torch.optim.Optimizer]:
         model = build_lenet(self.config.model, seed=self.config.seed)
         self.model = model.to(self.device, memory_format=self._layout)
-        return self.model, torch.optim.SGD(self.model.parameters(), lr=self.config.lr)
+        return self.model, build_optimizer(self.config, self.model.parameters())
 
     def _to_device(self, images: torch.Tensor, labels: torch.Tensor):
         x = images.to(self.device).unsqueeze(1).float().div_(255)  # (N, 1, 28, 28) in [0, 1]

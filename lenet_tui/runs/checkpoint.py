@@ -19,6 +19,7 @@ import torch
 from lenet_tui.engine.config import TrainConfig
 from lenet_tui.engine.data_source import BUNDLED, DataSource
 from lenet_tui.engine.model import build_lenet
+from lenet_tui.engine.optim import build_optimizer, build_schedule
 from lenet_tui.engine.train_state import TrainState
 from lenet_tui.errors import LenetError
 from lenet_tui.runs.atomic import write_bytes_atomic
@@ -55,6 +56,7 @@ def save_checkpoint(path: Path, checkpoint: Checkpoint) -> None:
         "train_examples": s.train_examples,
         "reference_loss": s.reference_loss,
         "config": s.config,
+        "schedule": s.schedule,
         "data_dir": None if data_dir is None else str(data_dir),
         "download": checkpoint.data.download,
     }
@@ -114,6 +116,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "train_examples": (int,),
     "reference_loss": (float, type(None)),
     "config": (dict,),
+    "schedule": (dict, type(None)),  # absent from checkpoints of constant-rate runs before it
     "data_dir": (str, type(None)),
     "download": (bool,),
 }
@@ -126,7 +129,7 @@ def _checkpoint_from(path: Path, payload: dict) -> Checkpoint:
             raise CheckpointError(f"{path}: refused: damaged checkpoint (bad {key!r}); {_FIX}")
     if payload["epoch"] < 0 or payload["step"] < 0:
         raise CheckpointError(f"{path}: refused: damaged checkpoint (negative epoch); {_FIX}")
-    state = TrainState(**{k: payload[k] for k in _TYPES if k not in ("data_dir", "download")})
+    state = TrainState(**{k: payload.get(k) for k in _TYPES if k not in ("data_dir", "download")})
     data_dir = None if payload["data_dir"] is None else Path(payload["data_dir"])
     return Checkpoint(state, DataSource(data_dir, payload["download"]))
 
@@ -136,8 +139,13 @@ def _check_fits(path: Path, state: TrainState, config: TrainConfig) -> None:
     try:
         model = build_lenet(config.model)
         model.load_state_dict(state.model, strict=True)
-        optimizer = torch.optim.SGD(model.parameters(), lr=config.lr)
+        optimizer = build_optimizer(config, model.parameters())
         optimizer.load_state_dict(state.optimizer)
+        schedule = build_schedule(config, optimizer, steps_per_epoch=1)
+        if (schedule is None) != (state.schedule is None):
+            raise ValueError("the learning-rate schedule differs")
+        if schedule is not None:
+            schedule.load_state_dict(state.schedule)
         torch.Generator().set_state(state.shuffle_rng)
         if state.torch_rng.dtype != torch.uint8 or state.torch_rng.shape != (
             torch.get_rng_state().shape

@@ -97,6 +97,11 @@ def dump_config(config: TrainConfig) -> str:
     return (
         "# lenet-tui settings: use with lenet-tui --config FILE.toml\n"
         f"lr = {config.lr!r}\n"
+        f"optimizer = {_toml_string(config.optimizer)}\n"
+        f"momentum = {config.momentum!r}\n"
+        f"nesterov = {'true' if config.nesterov else 'false'}\n"
+        f"weight_decay = {config.weight_decay!r}\n"
+        f"schedule = {_toml_string(config.schedule)}\n"
         f"epochs = {config.epochs}\n"
         f"batch_size = {config.batch_size}\n"
         f"device = {_toml_string(config.device)}\n"
@@ -147,8 +152,24 @@ def _check_run_types(values: dict) -> dict[str, str]:
         values["seed"] = None
     elif "seed" in values and (not isinstance(seed, int) or isinstance(seed, bool)):
         problems["seed"] = f'must be an integer in 0..2**63-1 or "random", got {_show(seed)}'
-    if "device" in values and not isinstance(values["device"], str):
-        problems["device"] = f"must be a string, got {_show(values['device'])}"
+    return problems | _check_optimizer_types(values)
+
+
+def _check_optimizer_types(values: dict) -> dict[str, str]:
+    problems = {}
+    for name in ("device", "optimizer", "schedule"):
+        if name in values and not isinstance(values[name], str):
+            problems[name] = f"must be a string, got {_show(values[name])}"
+    for name, allowed in (("momentum", ">= 0 and < 1"), ("weight_decay", "in 0..1")):
+        value = values.get(name)
+        if name not in values or isinstance(value, float):
+            continue
+        if isinstance(value, bool) or not isinstance(value, int) or abs(value) > 10**39:
+            problems[name] = f"must be a number {allowed}, got {_show(value)}"
+        else:
+            values[name] = float(value)
+    if "nesterov" in values and not isinstance(values["nesterov"], bool):
+        problems["nesterov"] = f"must be true or false, got {_show(values['nesterov'])}"
     return problems
 
 

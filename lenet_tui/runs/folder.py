@@ -129,7 +129,9 @@ class RunFolder:
                 f"start it anew with lenet-tui --no-ui --config {config_arg}"
             )
         checkpoint = load_checkpoint(self.checkpoint_path, config)
-        changed = _differences(checkpoint.state.config, config.to_dict())
+        # A setting added since the checkpoint was written counts as its default there.
+        saved = _with_defaults(checkpoint.state.config, TrainConfig().to_dict())
+        changed = _differences(saved, config.to_dict())
         if changed:
             raise RunFolderError(
                 f"{self.config_path}: differs from the checkpoint's settings ({changed}); "
@@ -225,6 +227,16 @@ def _fresh_name(base: Path) -> Path:
         n += 1
         path = base / f"{stamp}-{n}"
     return path
+
+
+def _with_defaults(saved: dict, defaults: dict) -> dict:
+    """saved, with each key it lacks (at any depth) taken from defaults."""
+    merged = dict(defaults)
+    for key, value in saved.items():
+        inner = defaults.get(key)
+        both = isinstance(value, dict) and isinstance(inner, dict)
+        merged[key] = _with_defaults(value, inner) if both else value
+    return merged
 
 
 def _differences(saved: dict, current: dict, prefix: str = "") -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -113,6 +114,7 @@ class ConfigForm(VerticalScroll):
 
     def set_config(self, config: TrainConfig) -> None:
         """Fill every field from `config` (a resumed run's settings, so ctrl+n offers them)."""
+        self._initial = config
         with self.prevent(Input.Changed, Select.Changed, Switch.Changed):
             self._field("lr", Input).value = repr(config.lr)
             self._field("epochs", Input).value = str(config.epochs)
@@ -181,21 +183,20 @@ class ConfigForm(VerticalScroll):
                 values[name] = parse(self._field(name, Input).value.strip())
             except ValueError as exc:
                 problems[name] = str(exc)
-        defaults = TrainConfig()
+        base = self._initial  # settings without a field here (--optimizer, say) are kept as given
         model_keys = ("channels", "kernel_size")
-        model = ModelConfig(
+        model = dataclasses.replace(
+            base.model,
             activation=str(self._field("activation", Select).value),
             pooling=str(self._field("pooling", Select).value),
             batch_norm=self._field("batch_norm", Switch).value,
-            **{k: values.get(k, getattr(defaults.model, k)) for k in model_keys},
+            **{k: values.get(k, getattr(base.model, k)) for k in model_keys},
         )
-        config = TrainConfig(
+        config = dataclasses.replace(
+            base,
             device=str(self._field("device", Select).value),
             model=model,
-            **{
-                k: values.get(k, getattr(defaults, k))
-                for k in ("lr", "epochs", "batch_size", "seed")
-            },
+            **{k: values.get(k, getattr(base, k)) for k in ("lr", "epochs", "batch_size", "seed")},
         )
         problems = {**config.problems(), **problems}
         return (None if problems else config), problems
