@@ -11,7 +11,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_cli import QUICK, lenet_tui
 
-from lenet_tui.engine.config import ACTIVATIONS, POOLINGS, ModelConfig, TrainConfig
+from lenet_tui.engine.config import (
+    ACTIVATIONS,
+    AUGMENTS,
+    DATASETS,
+    INITS,
+    OPTIMIZERS,
+    POOLINGS,
+    SCHEDULES,
+    ModelConfig,
+    TrainConfig,
+)
 from lenet_tui.runs.config_file import (
     ConfigFileError,
     config_from_table,
@@ -30,9 +40,15 @@ def test_a_partial_file_sets_its_keys_and_keeps_the_other_defaults():
 @pytest.mark.parametrize(
     ("toml", "line"),
     [
-        ("lr = 0.1\nlearning_rate = 3", "learning_rate: unknown key; allowed keys: lr, epochs, "),
+        (
+            "lr = 0.1\nlearning_rate = 3",
+            "learning_rate: unknown key; allowed keys: lr, optimizer, momentum, ",
+        ),
         ("[model]\nkernel = 3", "model.kernel: unknown key; allowed keys: activation, pooling"),
-        ('"a\\nb" = 3', '"a\\nb": unknown key; allowed keys: lr, epochs, batch_size, device'),
+        (
+            '"a\\nb" = 3',
+            '"a\\nb": unknown key; allowed keys: lr, optimizer, momentum, nesterov, weight_decay',
+        ),
         ('lr = "fast"', "lr: must be a number > 0 and at most 1e+38, got 'fast'"),
         ("lr = 0", "lr: must be a number > 0 and at most 1e+38, got 0.0"),
         ("lr = inf", "lr: must be a number > 0 and at most 1e+38, got inf"),
@@ -49,8 +65,11 @@ def test_a_partial_file_sets_its_keys_and_keeps_the_other_defaults():
         ('[model]\nactivation = "tanh"', "model.activation: must be one of sigmoid, relu, got"),
         ('[model]\npooling = "min"', "model.pooling: must be one of avg, max, got 'min'"),
         ("[model]\nbatch_norm = 1", "model.batch_norm: must be true or false, got 1"),
-        ("[model]\nchannels = 6", "model.channels: needs two integers in 1..512 like [6, 16]"),
-        ("[model]\nchannels = [6, 0]", "model.channels: needs two integers in 1..512, got (6, 0)"),
+        ("[model]\nchannels = 6", "model.channels: needs 1 to 3 integers like [6, 16]"),
+        (
+            "[model]\nchannels = [6, 0]",
+            "model.channels: needs 1 to 3 integers in 1..512, got (6, 0)",
+        ),
         ("[model]\nkernel_size = 40", "model.kernel_size: must be an integer in 1..13, got 40"),
         ("lr = 0\nepochs = 0", "lr: must be a number > 0 and at most 1e+38, got 0.0; epochs: "),
         ("lr = \nepochs = 3", "not valid TOML (Invalid value (at line 1, column 6)); fix the"),
@@ -115,15 +134,25 @@ VALID_CONFIGS = st.builds(
     device=st.sampled_from(["auto", "cpu", "cuda", "cuda:3", "mps"]),
     seed=st.none() | st.integers(0, 2**63 - 1),
     reports_per_epoch=st.integers(1, 1000),
+    optimizer=st.sampled_from(OPTIMIZERS),
+    momentum=st.sampled_from([0.0, 0.5, 0.9]) | st.floats(0, 0.999),
+    nesterov=st.booleans(),
+    weight_decay=st.floats(0, 1),
+    schedule=st.sampled_from(SCHEDULES),
+    augment=st.sampled_from(AUGMENTS),
+    patience=st.integers(0, 1000),
+    dataset=st.sampled_from(DATASETS),
     model=st.builds(
         ModelConfig,
         activation=st.sampled_from(ACTIVATIONS),
         pooling=st.sampled_from(POOLINGS),
         batch_norm=st.booleans(),
-        channels=st.tuples(st.integers(1, 512), st.integers(1, 512)),
+        channels=st.lists(st.integers(1, 512), min_size=1, max_size=3).map(tuple),
         kernel_size=st.integers(1, 13),
+        hidden=st.lists(st.integers(1, 4096), max_size=3).map(tuple),
+        init=st.sampled_from(INITS),
     ),
-)
+).filter(lambda config: not config.problems())
 
 
 @settings(max_examples=100, deadline=None, database=None)
@@ -143,9 +172,15 @@ TOML_VALUES = st.recursive(
     max_leaves=6,
 )
 KEYS = st.sampled_from(
-    ["lr", "epochs", "batch_size", "device", "seed", "reports_per_epoch", "activation", "x"]
+    [
+        *("lr", "epochs", "batch_size", "device", "seed", "reports_per_epoch", "activation"),
+        *("optimizer", "momentum", "nesterov", "weight_decay", "schedule", "augment"),
+        *("patience", "dataset", "x"),
+    ]
 ) | st.text(max_size=5)
-MODEL_KEYS = st.sampled_from(["activation", "pooling", "batch_norm", "channels", "kernel_size"])
+MODEL_KEYS = st.sampled_from(
+    ["activation", "pooling", "batch_norm", "channels", "kernel_size", "hidden", "init"]
+)
 
 
 @settings(max_examples=500, deadline=None, database=None)

@@ -10,9 +10,13 @@ from lenet_tui.errors import ConfigError
 
 ACTIVATIONS = ("sigmoid", "relu")
 POOLINGS = ("avg", "max")
+INITS = ("xavier", "kaiming", "default")
 OPTIMIZERS = ("sgd", "adam", "adamw")
 SCHEDULES = ("constant", "step", "cosine", "onecycle")
-MAX_KERNEL_SIZE = 13  # conv2 still sees a >=2x2 map after the first pool (28 -> 14 -> 2)
+AUGMENTS = ("none", "flip", "shift", "flip+shift")
+DATASETS = ("fashion-mnist", "mnist")
+MAX_KERNEL_SIZE = 13  # the book's two blocks still leave conv2 a >=2x2 map (28 -> 14 -> 2)
+IMAGE_SIZE = 28
 MAX_LR = 1e38  # SGD applies lr to float32 weights; a larger value overflows float32
 _DEVICE_PATTERN = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
 
@@ -27,10 +31,15 @@ class ModelConfig:
     """Pooling after each conv block: avg or max (2x2, stride 2)."""
     batch_norm: bool = False
     """Insert batch normalisation before each activation (d2l section 8.5)."""
-    channels: tuple[int, int] = (6, 16)
-    """Output channels of conv1 and conv2."""
+    channels: tuple[int, ...] = (6, 16)
+    """Output channels of each conv block (conv, activation, 2x2 pool): 1 to 3 blocks."""
     kernel_size: int = 5
-    """Square kernel size of both convs; conv1 pads kernel_size // 2."""
+    """Square kernel of every conv; the first pads kernel_size // 2, the others do not pad."""
+    hidden: tuple[int, ...] = (120, 84)
+    """Widths of the hidden dense layers before the 10 outputs: 0 to 3 of them."""
+    init: str = "xavier"
+    """Initial weights of the convs and dense layers: xavier (uniform, as d2l), kaiming
+    (normal, fan-in: suits ReLU) or default (PyTorch's own)."""
 
     def validate(self) -> None:
         """Raise ConfigError naming the first field that is out of range."""
@@ -39,17 +48,48 @@ class ModelConfig:
     def problems(self) -> dict[str, str]:
         """Each out-of-range field with what is wrong with it; empty when all are valid."""
         found = {}
-        for name, choices in (("activation", ACTIVATIONS), ("pooling", POOLINGS)):
-            value = getattr(self, name)
-            if value not in choices:
-                found[name] = f"must be one of {', '.join(choices)}, got {value!r}"
-        if len(self.channels) != 2 or not all(_is_int_in(c, 1, 512) for c in self.channels):
-            found["channels"] = f"needs two integers in 1..512, got {self.channels!r}"
+        found = _choice_problems(
+            self, (("activation", ACTIVATIONS), ("pooling", POOLINGS), ("init", INITS))
+        )
+        if not _are_ints_in(self.channels, 1, 3, 1, 512):
+            found["channels"] = f"needs 1 to 3 integers in 1..512, got {self.channels!r}"
+        if not _are_ints_in(self.hidden, 0, 3, 1, 4096):
+            found["hidden"] = f"needs 0 to 3 integers in 1..4096, got {self.hidden!r}"
         if not _is_int_in(self.kernel_size, 1, MAX_KERNEL_SIZE):
             found["kernel_size"] = (
                 f"must be an integer in 1..{MAX_KERNEL_SIZE}, got {self.kernel_size!r}"
             )
+        if "channels" not in found and "kernel_size" not in found:
+            shape = self.shape_problem()
+            if shape:
+                found["channels"] = shape
         return found
+
+    def map_sizes(self) -> list[int]:
+        """The side of the square feature map after each conv block's pooling, 28x28 in."""
+        size, sizes, k = IMAGE_SIZE, [], self.kernel_size
+        for block in range(len(self.channels)):
+            size = (size + 2 * (k // 2 if block == 0 else 0) - k + 1) // 2
+            sizes.append(size)
+        return sizes
+
+    def shape_problem(self) -> str | None:
+        """Why the conv blocks cannot work on a 28x28 image (a map that shrinks below 1x1)."""
+        size, k = IMAGE_SIZE, self.kernel_size
+        for block in range(len(self.channels)):
+            conv = size + 2 * (k // 2 if block == 0 else 0) - k + 1
+            if conv < 1:
+                return (
+                    f"conv{block + 1} would get a {size}x{size} map, smaller than its {k}x{k} "
+                    "kernel; use fewer conv blocks or a smaller kernel size"
+                )
+            if conv // 2 < 1:
+                return (
+                    f"pool{block + 1} would get a {conv}x{conv} map, too small for 2x2 pooling; "
+                    "use fewer conv blocks or a smaller kernel size"
+                )
+            size = conv // 2
+        return None
 
 
 @dataclass(frozen=True)
@@ -81,6 +121,14 @@ class TrainConfig:
     lr 0.9 ends anywhere between about 0.75 and 0.83 test accuracy depending on the seed: a fixed
     default gives every student and CI run the same, book-like result.
     """
+    augment: str = "none"
+    """Random changes to each training image, made on the device: none (the book), flip
+    (left-right, half the images: suits clothing, not digits), shift (up to 2 pixels each way)
+    or flip+shift. Test images are never changed."""
+    patience: int = 0
+    """Stop early once test accuracy has not improved for this many epochs; 0: never."""
+    dataset: str = "fashion-mnist"
+    """fashion-mnist (the book's) or mnist (handwritten digits)."""
     reports_per_epoch: int = 10
     """How often per epoch train metrics are read from the device, 1..1000."""
     model: ModelConfig = field(default_factory=ModelConfig)
@@ -116,10 +164,19 @@ class TrainConfig:
         return found | self._optimizer_problems() | self.model.problems()
 
     def _optimizer_problems(self) -> dict[str, str]:
-        found = {}
-        for name, choices in (("optimizer", OPTIMIZERS), ("schedule", SCHEDULES)):
-            if getattr(self, name) not in choices:
-                found[name] = f"must be one of {', '.join(choices)}, got {getattr(self, name)!r}"
+        found = _choice_problems(
+            self,
+            (
+                ("optimizer", OPTIMIZERS),
+                ("schedule", SCHEDULES),
+                ("augment", AUGMENTS),
+                ("dataset", DATASETS),
+            ),
+        )
+        if not _is_int_in(self.patience, 0, 1000):
+            found["patience"] = (
+                f"must be an integer in 0..1000 (0: never stop early), got {self.patience!r}"
+            )
         if not _is_number_in(self.momentum, 0, 1, below=True):
             found["momentum"] = f"must be a number >= 0 and < 1, got {self.momentum!r}"
         elif self.momentum and self.optimizer != "sgd":
@@ -136,6 +193,7 @@ class TrainConfig:
         """The settings as JSON-ready plain values."""
         values = asdict(self)
         values["model"]["channels"] = list(self.model.channels)
+        values["model"]["hidden"] = list(self.model.hidden)
         return values
 
 
@@ -146,6 +204,24 @@ def _is_number_in(value: object, low: float, high: float, below: bool = False) -
     if isinstance(value, float) and not math.isfinite(value):
         return False
     return low <= value < high if below else low <= value <= high
+
+
+def _choice_problems(settings: object, choices: tuple[tuple[str, tuple[str, ...]], ...]) -> dict:
+    found = {}
+    for name, allowed in choices:
+        value = getattr(settings, name)
+        if value not in allowed:
+            found[name] = f"must be one of {', '.join(allowed)}, got {value!r}"
+    return found
+
+
+def _are_ints_in(values: object, fewest: int, most: int, low: int, high: int) -> bool:
+    """A tuple of fewest..most integers, each in low..high."""
+    return (
+        isinstance(values, tuple)
+        and fewest <= len(values) <= most
+        and all(_is_int_in(v, low, high) for v in values)
+    )
 
 
 def _is_int_in(value: object, low: int, high: int) -> bool:

@@ -51,6 +51,10 @@ class Dataset:
     """Where the images came from, for the user (the bundled copy says it is re-split)."""
     origin: DataSource = BUNDLED
     """The source to load them from again (its folder absolute), as a checkpoint keeps it."""
+    name: str = "fashion-mnist"
+    """Which dataset this is: fashion-mnist or mnist (TrainConfig.dataset)."""
+    classes: tuple[str, ...] = CLASS_NAMES
+    """The name of each label, 0 to 9."""
 
 
 def _locate(data_dir: Path) -> dict[str, Path]:

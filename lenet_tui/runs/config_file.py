@@ -106,13 +106,18 @@ def dump_config(config: TrainConfig) -> str:
         f"batch_size = {config.batch_size}\n"
         f"device = {_toml_string(config.device)}\n"
         f"seed = {seed}\n"
+        f"augment = {_toml_string(config.augment)}\n"
+        f"patience = {config.patience}\n"
+        f"dataset = {_toml_string(config.dataset)}\n"
         f"reports_per_epoch = {config.reports_per_epoch}\n"
         "\n[model]\n"
         f"activation = {_toml_string(m.activation)}\n"
         f"pooling = {_toml_string(m.pooling)}\n"
         f"batch_norm = {'true' if m.batch_norm else 'false'}\n"
-        f"channels = [{m.channels[0]}, {m.channels[1]}]\n"
+        f"channels = [{', '.join(map(str, m.channels))}]\n"
         f"kernel_size = {m.kernel_size}\n"
+        f"hidden = [{', '.join(map(str, m.hidden))}]\n"
+        f"init = {_toml_string(m.init)}\n"
     )
 
 
@@ -157,7 +162,7 @@ def _check_run_types(values: dict) -> dict[str, str]:
 
 def _check_optimizer_types(values: dict) -> dict[str, str]:
     problems = {}
-    for name in ("device", "optimizer", "schedule"):
+    for name in ("device", "optimizer", "schedule", "augment", "dataset"):
         if name in values and not isinstance(values[name], str):
             problems[name] = f"must be a string, got {_show(values[name])}"
     for name, allowed in (("momentum", ">= 0 and < 1"), ("weight_decay", "in 0..1")):
@@ -175,20 +180,25 @@ def _check_optimizer_types(values: dict) -> dict[str, str]:
 
 def _check_model_types(model_values: dict) -> dict[str, str]:
     problems = {}
-    for name in ("activation", "pooling"):
+    for name in ("activation", "pooling", "init"):
         if name in model_values and not isinstance(model_values[name], str):
             problems[f"model.{name}"] = f"must be a string, got {_show(model_values[name])}"
     if "batch_norm" in model_values and not isinstance(model_values["batch_norm"], bool):
         problems["model.batch_norm"] = (
             f"must be true or false, got {_show(model_values['batch_norm'])}"
         )
-    channels = model_values.get("channels")
-    if "channels" in model_values:
-        if isinstance(channels, list) and len(channels) == 2:
-            model_values["channels"] = tuple(channels)
+    for name, fewest, most, example in (
+        ("channels", 1, 3, "[6, 16]"),
+        ("hidden", 0, 3, "[120, 84]"),
+    ):
+        value = model_values.get(name)
+        if name not in model_values:
+            continue
+        if isinstance(value, list) and fewest <= len(value) <= most:
+            model_values[name] = tuple(value)
         else:
-            problems["model.channels"] = (
-                f"needs two integers in 1..512 like [6, 16], got {_show(channels)}"
+            problems[f"model.{name}"] = (
+                f"needs {fewest} to {most} integers like {example}, got {_show(value)}"
             )
     return problems
 
