@@ -45,7 +45,13 @@ def initial_state(tiny_dataset) -> TrainState:
     [
         {"model": ModelConfig(activation="relu")},
         {"model": ModelConfig(batch_norm=True)},
-        {"momentum": 0.9, "nesterov": True, "schedule": "onecycle", "weight_decay": 1e-3},
+        {
+            "momentum": 0.9,
+            "nesterov": True,
+            "schedule": "onecycle",
+            "weight_decay": 1e-3,
+            "augment": "flip+shift",
+        },
         {"optimizer": "adamw", "schedule": "cosine", "weight_decay": 0.01, "lr": 0.003},
     ],
     ids=["relu", "batch-norm", "sgd-momentum-onecycle", "adamw-cosine"],

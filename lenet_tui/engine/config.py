@@ -189,6 +189,11 @@ class TrainConfig:
             found["nesterov"] = "needs sgd with momentum > 0 (--momentum 0.9, say)"
         return found
 
+    def stops_early(self, epochs_since_best: int) -> bool:
+        """Whether the run ends now, its test accuracy not having improved for `patience`
+        epochs (patience 0: never early)."""
+        return self.patience > 0 and epochs_since_best >= self.patience
+
     def to_dict(self) -> dict:
         """The settings as JSON-ready plain values."""
         values = asdict(self)

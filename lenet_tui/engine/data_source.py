@@ -8,6 +8,27 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+CLASSES: dict[str, tuple[str, ...]] = {
+    "fashion-mnist": (
+        "T-shirt/top",
+        "Trouser",
+        "Pullover",
+        "Dress",
+        "Coat",
+        "Sandal",
+        "Shirt",
+        "Sneaker",
+        "Bag",
+        "Ankle boot",
+    ),
+    "mnist": tuple(str(digit) for digit in range(10)),
+}
+"""The name of each label, 0 to 9, of each dataset (TrainConfig.dataset), known without loading
+the data or torch."""
+
+TITLES: dict[str, str] = {"fashion-mnist": "Fashion-MNIST", "mnist": "MNIST"}
+"""Each dataset's name as written in prose and messages."""
+
 
 @dataclass(frozen=True)
 class DataSource:
@@ -36,4 +57,4 @@ class DataSource:
 
 
 BUNDLED = DataSource()
-"""The copy of Fashion-MNIST that ships inside the package."""
+"""The copy that ships inside the package: all of Fashion-MNIST, a sample of MNIST."""

@@ -85,6 +85,8 @@ class RunFinished:
     device: str
     seconds: float
     """Wall time of the whole run, evaluation included."""
+    stopped_early: bool = False
+    """Test accuracy stopped improving (TrainConfig.patience) before the last epoch."""
 
 
 @dataclass(frozen=True)
@@ -212,6 +214,7 @@ _READERS: dict[str, Callable[[object], object]] = {
     "float": _number,
     "int": _count,
     "str": lambda value: value if isinstance(value, str) else None,
+    "bool": lambda value: value if isinstance(value, bool) else None,
     "dict": lambda value: value if isinstance(value, dict) else None,
     "tuple[LayerInfo, ...]": _layers,
 }

@@ -1,4 +1,4 @@
-"""What the network makes of one test image: its prediction and the conv layers' feature maps.
+"""What the network makes of one test image: its prediction and each conv block's feature maps.
 
 The dashboard's activation viewer reads this; it works on a frozen CPU copy of the weights, so
 looking at a picture never touches the model a training thread is updating.
@@ -35,14 +35,23 @@ class Inspection:
     """The three likeliest classes with their softmax probabilities, best first."""
     image: Grid
     """The input, 28x28, 0 (black) to 1 (white)."""
-    conv1: tuple[Grid, ...]
-    """conv1's feature maps after its activation, one grid per channel (6 x 28x28 in d2l)."""
-    conv2: tuple[Grid, ...]
-    """conv2's feature maps after its activation (16 x 10x10 in d2l)."""
+    convs: tuple[tuple[Grid, ...], ...]
+    """Each conv block's feature maps after its activation, one grid per channel, first block
+    first (d2l: 6 maps of 28x28, then 16 of 10x10)."""
     epoch: int
     """Epochs the weights had trained for (0: the initial weights)."""
     finite: bool = True
     """False when the weights gave NaN or inf (a diverged run); those values are drawn as 0."""
+
+    @property
+    def conv1(self) -> tuple[Grid, ...]:
+        """The first conv block's maps."""
+        return self.convs[0]
+
+    @property
+    def conv2(self) -> tuple[Grid, ...]:
+        """The second conv block's maps; none in a network of one block."""
+        return self.convs[1] if len(self.convs) > 1 else ()
 
 
 class Inspector:
@@ -52,6 +61,8 @@ class Inspector:
         self._model = copy.deepcopy(model).to("cpu", memory_format=torch.contiguous_format).eval()
         self._images = data.test_images
         self._labels = data.test_labels
+        self.classes = data.classes
+        """The name of each label (Fashion-MNIST's clothes, MNIST's digits)."""
         self._of_class: dict[int, list[int]] = {}
         for index, label in enumerate(self._labels.tolist()):  # made here, off the UI thread
             self._of_class.setdefault(label, []).append(index)
@@ -74,7 +85,7 @@ class Inspector:
 
     @torch.no_grad()
     def inspect(self, index: int) -> Inspection:
-        """Run test image `index` through the snapshot, keeping conv1's and conv2's outputs."""
+        """Run test image `index` through the snapshot, keeping each conv block's outputs."""
         x = self._images[index].float().div(255).view(1, 1, 28, 28)
         taps = _activation_after(self._model, conv_indices(self._model))
         maps: list[torch.Tensor] = []
@@ -93,8 +104,7 @@ class Inspector:
             predicted=int(top.indices[0]),
             top3=tuple(zip(top.indices.tolist(), top.values.tolist(), strict=True)),
             image=_grid(self._images[index].float().div(255)),
-            conv1=tuple(_grid(m) for m in maps[0]),
-            conv2=tuple(_grid(m) for m in maps[1]),
+            convs=tuple(tuple(_grid(channel) for channel in m) for m in maps),
             epoch=self.epoch,
             finite=finite,
         )

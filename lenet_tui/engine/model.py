@@ -11,6 +11,7 @@ from lenet_tui.engine.config import ModelConfig
 from lenet_tui.engine.events import LayerInfo
 
 INPUT_SHAPE = (1, 1, 28, 28)
+N_CLASSES = 10
 
 
 _GLOBAL_RNG = threading.Lock()
@@ -20,10 +21,11 @@ starting) would otherwise interleave their draws and neither would get its seed'
 
 
 def build_lenet(config: ModelConfig | None = None, *, seed: int | None = None) -> nn.Sequential:
-    """LeNet-5: two conv blocks, then three dense layers; Xavier-uniform weights as in d2l.
+    """LeNet-5 or a variant: conv blocks, then dense layers, as one flat `nn.Sequential`.
 
-    With a seed, torch's global generator is seeded first, so the weights are those of any run
-    with that seed; builds in different threads never interleave.
+    The default config gives d2l's network (layers `0` to `11`, Xavier-uniform weights). With a
+    seed, torch's global generator is seeded first, so the weights are those of any run with
+    that seed; builds in different threads never interleave.
     """
     with _GLOBAL_RNG:
         if seed is not None:
@@ -32,29 +34,27 @@ def build_lenet(config: ModelConfig | None = None, *, seed: int | None = None) -
 
 
 def _build(config: ModelConfig) -> nn.Sequential:
-    c1, c2 = config.channels
-    k = config.kernel_size
-    features = nn.Sequential(
-        *_conv_block(1, c1, k, padding=k // 2, config=config),  # (B, c1, 28, 28) -> pool /2
-        *_conv_block(c1, c2, k, padding=0, config=config),  # (B, c2, 10, 10) -> pool /2
-        nn.Flatten(),
-    )
-    with torch.no_grad():  # the flattened width depends on channels and kernel size
-        flat = features.eval()(torch.zeros(INPUT_SHAPE)).shape[1]
-    net = nn.Sequential(
-        *features,
-        *_dense_block(flat, 120, config),
-        *_dense_block(120, 84, config),
-        nn.Linear(84, 10),
-    )
-    net.apply(_xavier_init)
-    return net.train()  # the dry run above left the feature layers in eval mode
+    # Layers are made in forward order, and PyTorch draws each one's default weights as it is
+    # made; the same order is what keeps a seed's d2l weights those of earlier versions.
+    layers: list[nn.Module] = []
+    c_in, k = 1, config.kernel_size
+    for block, c_out in enumerate(config.channels):
+        padding = k // 2 if block == 0 else 0  # the book pads conv1 only: (B, 6, 28, 28)
+        layers += _conv_block(c_in, c_out, k, padding, config)  # then pool: side / 2
+        c_in = c_out
+    width = config.channels[-1] * config.map_sizes()[-1] ** 2  # (B, 16 * 5 * 5) in d2l
+    layers.append(nn.Flatten())
+    for n_out in config.hidden:
+        layers += _dense_block(width, n_out, config)
+        width = n_out
+    net = nn.Sequential(*layers, nn.Linear(width, N_CLASSES))  # (B, 10) logits
+    _initialise(net, config)
+    return net.train()
 
 
-def conv_indices(net: nn.Sequential) -> tuple[int, int]:
-    """Positions of conv1 and conv2 in the network, for reading their feature maps."""
-    convs = [i for i, layer in enumerate(net) if isinstance(layer, nn.Conv2d)]
-    return convs[0], convs[1]
+def conv_indices(net: nn.Sequential) -> tuple[int, ...]:
+    """Positions of the network's convs (one per conv block), for reading their feature maps."""
+    return tuple(i for i, layer in enumerate(net) if isinstance(layer, nn.Conv2d))
 
 
 def layer_table(net: nn.Sequential) -> tuple[LayerInfo, ...]:
@@ -102,6 +102,20 @@ def _activation(config: ModelConfig) -> nn.Module:
     return nn.Sigmoid() if config.activation == "sigmoid" else nn.ReLU()
 
 
-def _xavier_init(module: nn.Module) -> None:
-    if isinstance(module, (nn.Linear, nn.Conv2d)):
-        nn.init.xavier_uniform_(module.weight)
+def _initialise(net: nn.Sequential, config: ModelConfig) -> None:
+    """Redraw the weights of every conv and linear layer, in order, as `config.init` says.
+
+    xavier: uniform, gain 1, biases as PyTorch made them (d2l's `init_cnn`). kaiming: normal,
+    fan-in, with the gain of the activation that follows (relu: sqrt 2; sigmoid: 1, i.e. LeCun
+    normal; the output layer, followed by none: 1), biases zero. default: PyTorch's own.
+    """
+    if config.init == "default":
+        return
+    weighted = [m for m in net if isinstance(m, (nn.Conv2d, nn.Linear))]
+    for position, layer in enumerate(weighted):
+        if config.init == "xavier":
+            nn.init.xavier_uniform_(layer.weight)
+            continue
+        last = position == len(weighted) - 1
+        nn.init.kaiming_normal_(layer.weight, nonlinearity="linear" if last else config.activation)
+        nn.init.zeros_(layer.bias)

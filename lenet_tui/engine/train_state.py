@@ -31,3 +31,9 @@ class TrainState:
     """The run's settings (TrainConfig.to_dict()), the seed resolved."""
     schedule: dict | None = None
     """The learning-rate schedule's state_dict; None for a constant learning rate."""
+    augment_rng: torch.Tensor | None = None
+    """State of the generator that draws flips and shifts (None in older checkpoints)."""
+    best_test_acc: float | None = None
+    """The best test accuracy so far, for early stopping."""
+    epochs_since_best: int = 0
+    """Epochs since test accuracy last improved."""

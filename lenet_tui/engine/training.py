@@ -21,6 +21,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.optim.lr_scheduler import LRScheduler
 
+from lenet_tui.engine.augment import augment
 from lenet_tui.engine.config import TrainConfig
 from lenet_tui.engine.data import Dataset
 from lenet_tui.engine.devices import resolve_device
@@ -75,6 +76,11 @@ class _Loop:
     step: int
     reference: float | None
     """The first step's loss, against which divergence is judged."""
+    augment_rng: torch.Generator
+    """Draws the flips and shifts of training images (when the settings ask for them)."""
+    best_test_acc: float | None = None
+    epochs_since_best: int = 0
+    """Epochs since test accuracy last improved, for early stopping."""
 
 
 class Trainer:
@@ -168,17 +174,21 @@ class Trainer:
                 examples_per_sec=loop.n / epoch_seconds,
             )
             loop.epochs_done = epoch + 1
+            _note_test_acc(loop, test_acc)
             self._paused_state = lambda: self._state(loop)
             yield epoch_event
             self._paused_state = None
+            if cfg.stops_early(loop.epochs_since_best):
+                break
         yield RunFinished(
             train_loss=train_loss,
             train_acc=train_acc,
             test_loss=test_loss,
             test_acc=test_acc,
-            examples_per_sec=loop.n * (cfg.epochs - first_epoch) / train_seconds,
+            examples_per_sec=loop.n * (loop.epochs_done - first_epoch) / train_seconds,
             device=str(self.device),
             seconds=time.perf_counter() - run_start,
+            stopped_early=loop.epochs_done < cfg.epochs,
         )
 
     def _train_epoch(
@@ -197,6 +207,8 @@ class Trainer:
         for i in range(loop.batches):
             idx = order[i * cfg.batch_size : min((i + 1) * cfg.batch_size, loop.n)]
             x, y = loop.train_x[idx], loop.train_y[idx]
+            if cfg.augment != "none":
+                x = augment(x, cfg.augment, loop.augment_rng).contiguous(memory_format=self._layout)
             _train_step(loop.model, loop.optimizer, x, y, loss_sum, correct)
             if loop.schedule is not None:
                 loop.schedule.step()
@@ -228,34 +240,30 @@ class Trainer:
             n -= 1  # batch norm cannot train on a last batch of one: leave one random example out
         batches = math.ceil(n / cfg.batch_size)
         schedule = build_schedule(cfg, optimizer, batches)
-        shuffle = torch.Generator().manual_seed(cfg.seed)
-        epochs_done, step, reference = self._restore(model, optimizer, schedule, shuffle)
         train_x, train_y = self._to_device(self.data.train_images, self.data.train_labels)
         test_x, test_y = self._to_device(self.data.test_images, self.data.test_labels)
-        return _Loop(
-            model, optimizer, schedule, shuffle, train_x, train_y, test_x, test_y, n, batches,
-            report_every=max(1, batches // cfg.reports_per_epoch), epochs_done=epochs_done,
-            step=step, reference=reference,
+        loop = _Loop(
+            model, optimizer, schedule, torch.Generator().manual_seed(cfg.seed), train_x,
+            train_y, test_x, test_y, n, batches, max(1, batches // cfg.reports_per_epoch),
+            epochs_done=0, step=0, reference=None,
+            augment_rng=torch.Generator().manual_seed(cfg.seed + 1),
         )  # fmt: skip
+        if self.resume is not None:
+            self._restore(loop, self.resume)
+        return loop
 
-    def _restore(
-        self,
-        model: nn.Module,
-        optimizer: torch.optim.Optimizer,
-        schedule: LRScheduler | None,
-        shuffle: torch.Generator,
-    ) -> tuple[int, int, float | None]:
-        """Load the resume state, if any; return the epochs done, step and reference loss."""
-        state = self.resume
-        if state is None:
-            return 0, 0, None
-        model.load_state_dict(state.model)
-        optimizer.load_state_dict(state.optimizer)
-        if schedule is not None and state.schedule is not None:
-            schedule.load_state_dict(state.schedule)
-        shuffle.set_state(state.shuffle_rng)
+    def _restore(self, loop: _Loop, state: TrainState) -> None:
+        """Put a resumed run's model, optimizer, schedule, generators and counters back."""
+        loop.model.load_state_dict(state.model)
+        loop.optimizer.load_state_dict(state.optimizer)
+        if loop.schedule is not None and state.schedule is not None:
+            loop.schedule.load_state_dict(state.schedule)
+        loop.shuffle.set_state(state.shuffle_rng)
+        if state.augment_rng is not None:
+            loop.augment_rng.set_state(state.augment_rng)
         torch.set_rng_state(state.torch_rng)
-        return state.epoch, state.step, state.reference_loss
+        loop.epochs_done, loop.step, loop.reference = state.epoch, state.step, state.reference_loss
+        loop.best_test_acc, loop.epochs_since_best = state.best_test_acc, state.epochs_since_best
 
     def _state(self, loop: _Loop) -> TrainState:
         return TrainState(
@@ -265,10 +273,13 @@ class Trainer:
             optimizer=copy.deepcopy(loop.optimizer.state_dict()),
             schedule=None if loop.schedule is None else copy.deepcopy(loop.schedule.state_dict()),
             shuffle_rng=loop.shuffle.get_state(),
+            augment_rng=loop.augment_rng.get_state(),
             torch_rng=torch.get_rng_state(),
             train_examples=len(self.data.train_labels),
             reference_loss=loop.reference,
             config=self.config.to_dict(),
+            best_test_acc=loop.best_test_acc,
+            epochs_since_best=loop.epochs_since_best,
         )
 
     def _build_model(self) -> tuple[nn.Sequential, torch.optim.Optimizer]:
@@ -284,6 +295,13 @@ class Trainer:
     def _layout(self) -> torch.memory_format:
         # oneDNN's channels-last conv kernels are markedly faster on CPU (see benchmarks/).
         return torch.channels_last if self.device.type == "cpu" else torch.contiguous_format
+
+
+def _note_test_acc(loop: _Loop, test_acc: float) -> None:
+    if loop.best_test_acc is None or test_acc > loop.best_test_acc:
+        loop.best_test_acc, loop.epochs_since_best = test_acc, 0
+    else:
+        loop.epochs_since_best += 1
 
 
 def is_divergent(train_loss: float, reference: float | None) -> bool:

@@ -57,6 +57,9 @@ def save_checkpoint(path: Path, checkpoint: Checkpoint) -> None:
         "reference_loss": s.reference_loss,
         "config": s.config,
         "schedule": s.schedule,
+        "augment_rng": s.augment_rng,
+        "best_test_acc": s.best_test_acc,
+        "epochs_since_best": s.epochs_since_best,
         "data_dir": None if data_dir is None else str(data_dir),
         "download": checkpoint.data.download,
     }
@@ -116,7 +119,11 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "train_examples": (int,),
     "reference_loss": (float, type(None)),
     "config": (dict,),
-    "schedule": (dict, type(None)),  # absent from checkpoints of constant-rate runs before it
+    # Absent from checkpoints written before these settings existed: read as None.
+    "schedule": (dict, type(None)),
+    "augment_rng": (torch.Tensor, type(None)),
+    "best_test_acc": (float, type(None)),
+    "epochs_since_best": (int, type(None)),
     "data_dir": (str, type(None)),
     "download": (bool,),
 }
@@ -130,6 +137,7 @@ def _checkpoint_from(path: Path, payload: dict) -> Checkpoint:
     if payload["epoch"] < 0 or payload["step"] < 0:
         raise CheckpointError(f"{path}: refused: damaged checkpoint (negative epoch); {_FIX}")
     state = TrainState(**{k: payload.get(k) for k in _TYPES if k not in ("data_dir", "download")})
+    state.epochs_since_best = state.epochs_since_best or 0
     data_dir = None if payload["data_dir"] is None else Path(payload["data_dir"])
     return Checkpoint(state, DataSource(data_dir, payload["download"]))
 
@@ -147,6 +155,8 @@ def _check_fits(path: Path, state: TrainState, config: TrainConfig) -> None:
         if schedule is not None:
             schedule.load_state_dict(state.schedule)
         torch.Generator().set_state(state.shuffle_rng)
+        if state.augment_rng is not None:
+            torch.Generator().set_state(state.augment_rng)
         if state.torch_rng.dtype != torch.uint8 or state.torch_rng.shape != (
             torch.get_rng_state().shape
         ):
