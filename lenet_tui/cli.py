@@ -11,8 +11,18 @@ import sys
 from pathlib import Path
 
 from lenet_tui import __version__
-from lenet_tui.engine.config import ACTIVATIONS, OPTIMIZERS, POOLINGS, SCHEDULES, TrainConfig
+from lenet_tui.engine.config import (
+    ACTIVATIONS,
+    AUGMENTS,
+    DATASETS,
+    INITS,
+    OPTIMIZERS,
+    POOLINGS,
+    SCHEDULES,
+    TrainConfig,
+)
 from lenet_tui.engine.data_source import DataSource
+from lenet_tui.engine.presets import PRESETS
 from lenet_tui.errors import EXIT_INTERRUPTED, EXIT_USAGE, ConfigError, LenetError
 from lenet_tui.runs.config_file import RANDOM_SEED, load_config_file
 from lenet_tui.runs.folder import CONFIG_NAME, RunFolder
@@ -64,6 +74,17 @@ def _add_training(run: argparse._ArgumentGroup) -> None:
     )
     run.add_argument("--weight-decay", type=float, help="L2 penalty, 0..1 (default 0)")
     run.add_argument(
+        "--augment",
+        choices=AUGMENTS,
+        help="random flips and/or shifts of training images (default none)",
+    )
+    run.add_argument(
+        "--patience",
+        type=int,
+        metavar="N",
+        help="stop once test acc has not improved for N epochs (default 0: never)",
+    )
+    run.add_argument(
         "--schedule",
         choices=SCHEDULES,
         help="learning-rate schedule: constant as the book, step (/10 at 1/2 and 3/4 of the "
@@ -84,6 +105,13 @@ def _add_training(run: argparse._ArgumentGroup) -> None:
 
 
 def _add_model(model: argparse._ArgumentGroup) -> None:
+    model.add_argument(
+        "--preset",
+        choices=tuple(PRESETS),
+        help="d2l (the book's network and training) or modern (ReLU, max-pool, batch norm, "
+        "Kaiming init, SGD with Nesterov momentum, one-cycle schedule, flips); flags given as "
+        "well win over it",
+    )
     model.add_argument("--activation", choices=ACTIVATIONS, help="(default sigmoid)")
     model.add_argument("--pooling", choices=POOLINGS, help="(default avg)")
     model.add_argument(
@@ -92,13 +120,25 @@ def _add_model(model: argparse._ArgumentGroup) -> None:
     model.add_argument(
         "--channels",
         type=_channels,
-        metavar="C1,C2",
-        help="conv1 and conv2 output channels (default 6,16)",
+        metavar="C1[,C2[,C3]]",
+        help="output channels of each conv block, 1 to 3 blocks (default 6,16)",
     )
+    model.add_argument(
+        "--hidden",
+        type=_hidden,
+        metavar="W1,...|none",
+        help="widths of the hidden dense layers, 0 to 3 of them (default 120,84)",
+    )
+    model.add_argument("--init", choices=INITS, help="initial weights (default xavier)")
     model.add_argument("--kernel-size", type=int, help="conv kernel size (default 5)")
 
 
 def _add_data(data: argparse._ArgumentGroup) -> None:
+    data.add_argument(
+        "--dataset",
+        choices=DATASETS,
+        help="fashion-mnist (the book's) or mnist; the bundled mnist is a 10,000-digit sample",
+    )
     source = data.add_mutually_exclusive_group()
     source.add_argument(
         "--data-dir",
@@ -138,10 +178,18 @@ def _add_runs(runs: argparse._ArgumentGroup) -> None:
 
 SETTINGS = (
     "lr", "optimizer", "momentum", "nesterov", "weight_decay", "schedule",
-    "epochs", "batch_size", "device", "seed",
+    "epochs", "batch_size", "device", "seed", "augment", "patience", "dataset",
 )  # fmt: skip
-MODEL_SETTINGS = ("activation", "pooling", "batch_norm", "channels", "kernel_size")
-RESUME_CONFLICTS = (*SETTINGS, *MODEL_SETTINGS, "config", "run_dir")
+MODEL_SETTINGS = (
+    "activation",
+    "pooling",
+    "batch_norm",
+    "channels",
+    "kernel_size",
+    "hidden",
+    "init",
+)
+RESUME_CONFLICTS = (*SETTINGS, *MODEL_SETTINGS, "preset", "config", "run_dir")
 """Arguments --resume refuses: the run folder's config.toml decides the settings."""
 HEADLESS_ONLY = ("metrics_out",)
 """Arguments for scripts only: the dashboard keeps its runs' metrics in their run folders."""
@@ -159,6 +207,8 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
             )
         return RunFolder.existing(args.resume).read_config()
     base = load_config_file(args.config) if args.config is not None else TrainConfig()
+    if args.preset is not None:  # the data decides whether flips suit it
+        base = PRESETS[args.preset].apply(dataclasses.replace(base, **_given(args, ("dataset",))))
     flags = _given(args, SETTINGS)
     model = _given(args, MODEL_SETTINGS)
     if flags.get("seed") == RANDOM_SEED:
@@ -223,8 +273,19 @@ def _seed(text: str) -> int | str:
         raise argparse.ArgumentTypeError(f"expected an integer or 'random', got {text!r}") from None
 
 
-def _channels(text: str) -> tuple[int, int]:
+def _channels(text: str) -> tuple[int, ...]:
     parts = text.split(",")
-    if len(parts) != 2 or not all(p.strip().isdigit() for p in parts):
-        raise argparse.ArgumentTypeError(f"expected two integers like 6,16, got {text!r}")
-    return int(parts[0]), int(parts[1])
+    if not 1 <= len(parts) <= 3 or not all(p.strip().isdigit() for p in parts):
+        raise argparse.ArgumentTypeError(f"expected 1 to 3 integers like 6,16, got {text!r}")
+    return tuple(int(p) for p in parts)
+
+
+def _hidden(text: str) -> tuple[int, ...]:
+    if text.strip() in ("", "none"):
+        return ()
+    parts = text.split(",")
+    if len(parts) > 3 or not all(p.strip().isdigit() for p in parts):
+        raise argparse.ArgumentTypeError(
+            f"expected up to 3 integers like 120,84, or none, got {text!r}"
+        )
+    return tuple(int(p) for p in parts)

@@ -52,6 +52,12 @@ def write_dataset(
     if layout not in ("flat", "torchvision"):
         raise ValueError(f"layout must be 'flat' or 'torchvision', not {layout!r}")
     place = Path(folder) if layout == "flat" else Path(folder) / "FashionMNIST" / "raw"
+    return write_idx_files(place, ds, gz)
+
+
+def write_idx_files(place: Path, ds: Dataset, gz: bool = True) -> dict[str, Path]:
+    """Write ds's four IDX files into place itself (e.g. root/MNIST/raw); return their paths."""
+    place = Path(place)
     place.mkdir(parents=True, exist_ok=True)
     paths = {}
     for key, name in IDX_FILES.items():

@@ -1,4 +1,4 @@
-"""Pick a test image with the keyboard; see the prediction and every conv1 and conv2 feature map."""
+"""Pick a test image with the keyboard; see the prediction and every conv block's feature maps."""
 
 from __future__ import annotations
 
@@ -17,15 +17,20 @@ from textual.reactive import reactive
 from textual.widgets import Static
 from textual.worker import get_current_worker
 
+from lenet_tui.engine.config import ModelConfig
 from lenet_tui.engine.data import CLASS_NAMES
 from lenet_tui.engine.inspection import Inspection, Inspector
 from lenet_tui.ui.widgets.feature_maps import FeatureMaps
-from lenet_tui.ui.widgets.heatmap import GRAYSCALE, Heatmap, downsample
+from lenet_tui.ui.widgets.heatmap import GRAYSCALE, Grid, Heatmap, downsample
+
+MAX_CONV_BLOCKS = 3
+"""The most conv blocks ModelConfig allows: one row of feature maps each."""
 
 
 class ActivationViewer(Horizontal, can_focus=True):
     """Shows `inspection`; the screen hands it fresh weights with `show_weights`."""
 
+    # The keys are fixed; what they are called follows the dataset (the inspector's classes).
     BINDINGS = [
         Binding("right,n", "step(1)", "Browse", key_display="← →"),
         Binding("left,p", "step(-1)", "Previous", show=False),
@@ -63,6 +68,8 @@ class ActivationViewer(Horizontal, can_focus=True):
         self._rng = random.Random(0)
         self._target = 0
         """The test image chosen last; drawn once its inspection arrives."""
+        self._classes = CLASS_NAMES
+        """The label names of the weights' dataset; Fashion-MNIST's until an inspector comes."""
 
     def compose(self) -> ComposeResult:
         with Vertical(id="viewer-side"):
@@ -70,16 +77,23 @@ class ActivationViewer(Horizontal, can_focus=True):
             yield Static(id="viewer-image")
             yield Static(id="viewer-image-small")
             yield Static(id="viewer-prediction")
-            yield Static(_class_keys(), id="viewer-keys")
+            yield Static(_class_keys(self._classes), id="viewer-keys")
         with VerticalScroll(id="viewer-maps", can_focus=False):
-            yield Static(id="conv1-title", classes="maps-title")
-            yield FeatureMaps(factor=2, id="conv1-maps")
-            yield Static(id="conv2-title", classes="maps-title")
-            yield FeatureMaps(factor=1, id="conv2-maps")
+            for block in range(MAX_CONV_BLOCKS):
+                # conv1's maps are 28x28 (29x29 for an even kernel): drawn at half size.
+                title = Static(id=f"conv{block + 1}-title", classes="maps-title")
+                maps = FeatureMaps(factor=2 if block == 0 else 1, id=f"conv{block + 1}-maps")
+                # Until an image is inspected, as many (empty) rows as the default network has.
+                title.display = maps.display = block < len(ModelConfig().channels)
+                yield title
+                yield maps
 
     def show_weights(self, inspector: Inspector) -> None:
         """Redraw the chosen image through new weights (a new epoch, new model options)."""
         self._inspector = inspector
+        if inspector.classes != self._classes:
+            self._classes = inspector.classes
+            self.query_one("#viewer-keys", Static).update(_class_keys(self._classes))
         self._show(self._target)
 
     def action_step(self, delta: int) -> None:
@@ -90,7 +104,7 @@ class ActivationViewer(Horizontal, can_focus=True):
         if self._ready():
             index = self._inspector.next_of_class(label, self._target)
             if index is None:
-                self.notify(f"no {CLASS_NAMES[label]} in the test set", severity="warning")
+                self.notify(f"no {self._classes[label]} in the test set", severity="warning")
             else:
                 self._show(index)
 
@@ -149,13 +163,19 @@ class ActivationViewer(Horizontal, can_focus=True):
     def watch_inspection(self, inspection: Inspection | None) -> None:
         if inspection is None:
             return
+        self._show_image(inspection)
+        self.query_one("#viewer-prediction", Static).update(_prediction(inspection, self._classes))
+        self._show_maps(inspection.convs)
+
+    def _show_image(self, inspection: Inspection) -> None:
+        """The caption (which image, its class, which weights) and the image at two sizes."""
         weights = f"after epoch {inspection.epoch}" if inspection.epoch else "initial (untrained)"
         self.query_one("#viewer-caption", Static).update(
             Text.assemble(
                 (f"test image {inspection.index + 1:,}", "bold"),
                 f" of {self._inspector.size if self._inspector else 0:,}\n",
                 ("true class ", "dim"),
-                (CLASS_NAMES[inspection.label], "bold"),
+                (self._classes[inspection.label], "bold"),
                 ("\nweights ", "dim"),
                 weights,
             )
@@ -164,21 +184,26 @@ class ActivationViewer(Horizontal, can_focus=True):
         self.query_one("#viewer-image", Static).update(Heatmap(image, GRAYSCALE, stretch=False))
         small = Heatmap(downsample(image, 2), GRAYSCALE, stretch=False)
         self.query_one("#viewer-image-small", Static).update(small)
-        self.query_one("#viewer-prediction", Static).update(_prediction(inspection))
-        c1, c2 = inspection.conv1, inspection.conv2
-        self.query_one("#conv1-title", Static).update(_maps_title("conv1", c1, shown_factor=2))
-        self.query_one("#conv2-title", Static).update(_maps_title("conv2", c2, shown_factor=1))
-        self.query_one("#conv1-maps", FeatureMaps).show(c1)
-        self.query_one("#conv2-maps", FeatureMaps).show(c2)
+
+    def _show_maps(self, convs: tuple[tuple[Grid, ...], ...]) -> None:
+        """A titled row of feature maps per conv block; the rows of absent blocks hidden."""
+        for block in range(MAX_CONV_BLOCKS):
+            name = f"conv{block + 1}"
+            title = self.query_one(f"#{name}-title", Static)
+            maps = self.query_one(f"#{name}-maps", FeatureMaps)
+            title.display = maps.display = block < len(convs)
+            if block < len(convs):
+                title.update(_maps_title(name, convs[block], shown_factor=maps.factor))
+            maps.show(convs[block] if block < len(convs) else ())
 
 
-def _prediction(inspection: Inspection) -> Group:
+def _prediction(inspection: Inspection, classes: tuple[str, ...]) -> Group:
     if not inspection.finite:
         return Group(Text("these weights give NaN or inf: the run diverged", style="bold red"))
     right = inspection.predicted == inspection.label
     verdict = Text.assemble(
         ("predicted ", "dim"),
-        (CLASS_NAMES[inspection.predicted], "bold green" if right else "bold red"),
+        (classes[inspection.predicted], "bold green" if right else "bold red"),
         ("  ✓" if right else "  ✗", "green" if right else "red"),
     )
     table = Table.grid(padding=(0, 1))
@@ -186,13 +211,15 @@ def _prediction(inspection: Inspection) -> Group:
     table.add_column(justify="right", width=4)
     table.add_column()
     for label, p in inspection.top3:
-        table.add_row(CLASS_NAMES[label], f"{p:.0%}", Text("█" * round(p * 10), style="cyan"))
+        table.add_row(classes[label], f"{p:.0%}", Text("█" * round(p * 10), style="cyan"))
     return Group(verdict, table)
 
 
-def _maps_title(name: str, maps: tuple, shown_factor: int) -> Text:
+def _maps_title(name: str, maps: tuple[Grid, ...], shown_factor: int) -> Text:
     h, w = len(maps[0]), len(maps[0][0])
-    shown = f", drawn {w // shown_factor}×{h // shown_factor}" if shown_factor > 1 else ""
+    # downsample keeps a trailing partial block: 29x29 at factor 2 is drawn 15x15
+    drawn_w, drawn_h = -(-w // shown_factor), -(-h // shown_factor)
+    shown = f", drawn {drawn_w}×{drawn_h}" if shown_factor > 1 else ""
     return Text.assemble(
         (name, "bold"),
         f" · {len(maps)} feature maps of {w}×{h}{shown}",
@@ -200,9 +227,13 @@ def _maps_title(name: str, maps: tuple, shown_factor: int) -> Text:
     )
 
 
-def _class_keys() -> Text:
+def _class_keys(classes: tuple[str, ...]) -> Text:
+    """The key of each class beside its name; the digits, which name themselves, as one line."""
     keys = Text("keys: ← → n p, r random, m mistake\n", style="dim")
-    for c, name in enumerate(CLASS_NAMES):
+    if classes == tuple(str(c) for c in range(len(classes))):
+        keys.append(f"0-{len(classes) - 1}", style="bold")
+        return keys.append(" the next image of that digit")
+    for c, name in enumerate(classes):
         keys.append(f"{c}", style="bold")
         keys.append(f" {name}\n" if c % 2 else f" {name:<12}")
     return keys
