@@ -69,7 +69,8 @@ def run_headless(
     if run_dir is not None:
         RunFolder(run_dir).refuse_if_used()  # before --metrics-out is opened (emptied)
     kept = KeptRun.open(resume) if resume is not None else None
-    dataset = load_dataset(kept.data_source(data) if kept else data or BUNDLED)
+    settings = kept.config if kept else config
+    dataset = load_dataset(kept.data_source(data) if kept else data or BUNDLED, settings.dataset)
     driver = RunDriver.resume(kept, dataset) if kept else RunDriver.new(config, dataset, run_dir)
     with contextlib.ExitStack() as files:
         metrics = _open_metrics(metrics_out)

@@ -101,6 +101,11 @@ class Trainer:
         seed = config.seed if config.seed is not None else secrets.randbelow(2**31)
         self.config = dataclasses.replace(config, seed=seed)
         self.device = resolve_device(config.device)
+        if data.name != config.dataset:
+            raise DataError(
+                f"the settings ask for {config.dataset} but the data loaded is {data.name} "
+                f"({data.description}); load {config.dataset} or change the dataset setting"
+            )
         if config.model.batch_norm and len(data.train_labels) < 2:
             raise DataError("batch norm needs at least 2 training examples; add data or drop it")
         if resume is not None:

@@ -13,7 +13,9 @@ from pathlib import Path
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.events import Resize
 from textual.screen import Screen
+from textual.widgets import Footer
 
 from lenet_tui.engine.config import TrainConfig
 from lenet_tui.engine.data import Dataset
@@ -59,6 +61,11 @@ class LenetApp(App[None]):
 
     def get_default_screen(self) -> Screen:
         return self.dashboard
+
+    def on_resize(self, event: Resize) -> None:
+        for footer in self.screen.query(Footer):  # 80 columns must hold the run keys
+            footer.compact = event.size.width < NARROW
+            footer.show_command_palette = event.size.width >= NARROW  # ctrl+p still opens it
 
     def on_unmount(self) -> None:
         loop = asyncio.get_running_loop()

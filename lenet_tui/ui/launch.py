@@ -30,7 +30,7 @@ def run_dashboard(
     """
     resolve_device(config.device)
     if data is not None and data.data_dir is not None and not data.download:
-        find_idx_files(data.data_dir)
+        find_idx_files(data.data_dir, config.dataset)
     if resume is not None:
         RunFolder.existing(resume)
     if run_dir is not None:

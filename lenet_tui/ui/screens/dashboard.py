@@ -14,7 +14,6 @@ from pathlib import Path
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.events import Resize
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Footer, Header, TabbedContent, TabPane
@@ -81,6 +80,7 @@ class DashboardScreen(Screen[None]):
         self._unseen_weights: Inspector | None = None
         """The newest weights, while the Activations tab is hidden."""
         self.train_view = TrainView(config, devices, clock, id="train-body")
+        self._dataset = config.dataset  # loaded at the start (the form's may differ later)
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -100,29 +100,20 @@ class DashboardScreen(Screen[None]):
         if self.data is not None:
             self.post_message(DataLoaded(self.data))
         elif self.phase is not Phase.OPENING:
-            self._load(self._chosen)
-
-    def on_resize(self, event: Resize) -> None:
-        footer = self.query_one(Footer)
-        footer.compact = event.size.width < NARROW
-        footer.show_command_palette = event.size.width >= NARROW  # ctrl+p still opens it
+            self._load(self._chosen, self._dataset)
 
     # -- the data ------------------------------------------------------------------------------
 
-    def _load(self, source: DataSource | None) -> None:
+    def _load(self, source: DataSource | None, dataset: str) -> None:
         self.phase = Phase.LOADING
-        self.load_data(source or BUNDLED)
+        self.load_data(source or BUNDLED, dataset)
 
     @work(thread=True, exit_on_error=False, group="data")
-    def load_data(self, source: DataSource) -> None:
+    def load_data(self, source: DataSource, dataset: str) -> None:
         try:
-            data = load_dataset(source)
-        except LenetError as exc:
-            self.post_message(DataFailed(str(exc)))
-        except Exception as exc:  # a bug or the machine (memory): still never a silent hang
-            self.post_message(DataFailed(f"{type(exc).__name__}: {exc}"))
-        else:
-            self.post_message(DataLoaded(data))
+            self.post_message(DataLoaded(load_dataset(source, dataset)))
+        except Exception as exc:  # a bug or the machine (memory) too: never a silent hang
+            self.post_message(DataFailed(_one_line(exc)))
 
     @on(DataLoaded)
     def data_ready(self, message: DataLoaded) -> None:
@@ -162,16 +153,29 @@ class DashboardScreen(Screen[None]):
         if config is None:
             self.notify("fix the highlighted fields first", severity="warning")
         elif self._ready_for(StartRequest(), "starts") and self.data is not None:
+            if self.data.name != config.dataset:  # the form asks for the other dataset
+                self._load_then(StartRequest(), self._chosen, config.dataset)
+                return
             self._begin(lambda: RunDriver.new(config, self.data, self._run_dir), "Cannot start")
 
     def resume_run(self, kept: KeptRun) -> None:
         """Go on with a kept run now, or once the data is in memory."""
         if not self._ready_for(ResumeRequest(kept), "resumes") or self.data is None:
             return
-        if mismatch := kept.data_mismatch(self.data, self._chosen):
+        if self.data.name != kept.config.dataset:
+            self._load_then(
+                ResumeRequest(kept), kept.data_source(self._chosen), kept.config.dataset
+            )
+        elif mismatch := kept.data_mismatch(self.data, self._chosen):
             self.notify(mismatch, title="Cannot resume", severity="error", timeout=30)
         elif self._begin(lambda: RunDriver.resume(kept, self.data), "Cannot resume", kept.history):
             self.query_one(ConfigForm).set_config(kept.config)
+
+    def _load_then(self, request: Request, source: DataSource | None, dataset: str) -> None:
+        """Load other data (the other dataset), then do what was asked."""
+        self.notify(f"loading {dataset}; the run begins as soon as it is in memory")
+        self.pending = request
+        self._load(source, dataset)
 
     def _ready_for(self, request: Request, verb: str) -> bool:
         """Whether a run can begin now; while the data loads, `request` waits for it instead."""
@@ -227,24 +231,21 @@ class DashboardScreen(Screen[None]):
     def open_run(self, path: Path) -> None:
         """Check and read a kept run's settings, checkpoint and metrics (reads torch files)."""
         try:
-            kept = KeptRun.open(path)
-        except LenetError as exc:
-            self.post_message(ResumeFailed(str(exc)))
-        except Exception as exc:  # a bug or the machine: shown, never a dead worker
-            self.post_message(ResumeFailed(f"{type(exc).__name__}: {exc}"))
-        else:
-            self.post_message(ResumeReady(kept))
+            self.post_message(ResumeReady(KeptRun.open(path)))
+        except Exception as exc:  # a bug or the machine too: shown, never a dead worker
+            self.post_message(ResumeFailed(_one_line(exc)))
 
     @on(ResumeFailed)
     def resume_failed(self, message: ResumeFailed) -> None:
         self.notify(message.error, title="Cannot resume", severity="error", timeout=30)
         if self.phase is Phase.OPENING:  # started with --resume: still of use without it
-            self._load(self._chosen)
+            self._load(self._chosen, self._dataset)
 
     @on(ResumeReady)
     def resume_ready(self, message: ResumeReady) -> None:
         if self.phase is Phase.OPENING:  # started with --resume: load the data it needs
-            self._load(message.kept.data_source(self._chosen))
+            kept = message.kept
+            self._load(kept.data_source(self._chosen), kept.config.dataset)
         self.resume_run(message.kept)
 
     @on(RunOpened)
@@ -296,3 +297,8 @@ class DashboardScreen(Screen[None]):
     @on(ConfigForm.StartPressed)
     def form_start(self) -> None:
         self.action_start()
+
+
+def _one_line(exc: Exception) -> str:
+    """What went wrong, for a notification: a user's error as it is, anything else by type."""
+    return str(exc) if isinstance(exc, LenetError) else f"{type(exc).__name__}: {exc}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Literal
 
 from textual import on
 from textual.app import ComposeResult
@@ -13,48 +14,108 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Button, Input, Label, Select, Static, Switch
 
-from lenet_tui.engine.config import ACTIVATIONS, POOLINGS, ModelConfig, TrainConfig
+from lenet_tui.engine.config import (
+    ACTIVATIONS,
+    AUGMENTS,
+    DATASETS,
+    INITS,
+    OPTIMIZERS,
+    POOLINGS,
+    SCHEDULES,
+    TrainConfig,
+)
+from lenet_tui.engine.presets import PRESETS
 
-LABELS = {
-    "preset": "preset",
-    "lr": "learning rate",
-    "epochs": "epochs",
-    "batch_size": "batch size",
-    "device": "device",
-    "seed": "seed",
-    "activation": "activation",
-    "pooling": "pooling",
-    "batch_norm": "batch norm",
-    "channels": "channels",
-    "kernel_size": "kernel size",
-}
-"""Form field -> the label the user sees; the keys are TrainConfig/ModelConfig field names."""
+CUSTOM = "custom"
 
 
 @dataclass(frozen=True)
-class Preset:
-    """A named model variant with the learning rate it trains well at."""
+class Field:
+    """One row of the form: a TrainConfig (or, with model, a ModelConfig) setting."""
 
-    title: str
-    model: ModelConfig
-    lr: float
+    name: str
+    label: str
+    kind: Literal["text", "choice", "switch"] = "text"
+    choices: tuple[str, ...] = ()
+    parse: Callable[[str], object] | None = None
+    """Text to value; ValueError (its message shown under the form) if it is no such value."""
+    show: Callable[[object], str] = repr
+    """Value to text."""
+    model: bool = False
 
 
-PRESETS = {
-    "d2l": Preset("d2l LeNet (1998-style)", ModelConfig(), lr=0.9),
-    "modern": Preset(
-        "modern LeNet (ReLU, max-pool, batch norm)",
-        ModelConfig(activation="relu", pooling="max", batch_norm=True),
-        lr=0.1,
-    ),
-}
-CUSTOM = "custom"
+def _parse_float(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise ValueError(f"must be a number like 0.9 or 1e-3, got {text!r}") from None
+
+
+def _parse_int(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise ValueError(f"must be a whole number, got {text!r}") from None
+
+
+def _parse_seed(text: str) -> int | None:
+    if text == "random":
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        raise ValueError(f"must be a whole number or 'random', got {text!r}") from None
+
+
+def _parse_widths(fewest: int, example: str) -> Callable[[str], tuple[int, ...]]:
+    def parse(text: str) -> tuple[int, ...]:
+        parts = [p.strip() for p in text.split(",")] if text not in ("", "none") else []
+        if not (fewest <= len(parts) <= 3 and all(p.isdigit() for p in parts)):
+            none = " (or none)" if fewest == 0 else ""
+            raise ValueError(
+                f"needs {fewest} to 3 whole numbers like {example}{none}, got {text!r}"
+            )
+        return tuple(int(p) for p in parts)
+
+    return parse
+
+
+def _show_widths(widths: object) -> str:
+    return ",".join(map(str, widths)) if widths else "none"  # type: ignore[call-overload]
+
+
+FIELDS = (
+    Field("dataset", "dataset", "choice", DATASETS),
+    Field("lr", "learning rate", parse=_parse_float),
+    Field("epochs", "epochs", parse=_parse_int, show=str),
+    Field("batch_size", "batch size", parse=_parse_int, show=str),
+    Field("optimizer", "optimizer", "choice", OPTIMIZERS),
+    Field("momentum", "momentum", parse=_parse_float),
+    Field("nesterov", "nesterov", "switch"),
+    Field("weight_decay", "weight decay", parse=_parse_float),
+    Field("schedule", "lr schedule", "choice", SCHEDULES),
+    Field("augment", "augment", "choice", AUGMENTS),
+    Field("patience", "patience", parse=_parse_int, show=str),
+    Field("device", "device", "choice"),
+    Field("seed", "seed", parse=_parse_seed, show=lambda s: "random" if s is None else str(s)),
+    Field("activation", "activation", "choice", ACTIVATIONS, model=True),
+    Field("pooling", "pooling", "choice", POOLINGS, model=True),
+    Field("batch_norm", "batch norm", "switch", model=True),
+    Field("init", "init", "choice", INITS, model=True),
+    Field("channels", "channels", parse=_parse_widths(1, "6,16"), show=_show_widths, model=True),
+    Field("kernel_size", "kernel size", parse=_parse_int, show=str, model=True),
+    Field("hidden", "hidden", parse=_parse_widths(0, "120,84"), show=_show_widths, model=True),
+)
+"""The form's rows, top to bottom, after the preset."""
+LABELS = {"preset": "preset", **{f.name: f.label for f in FIELDS}}
+"""Form field -> the label the user sees; the keys are TrainConfig/ModelConfig field names."""
 
 
 class ConfigForm(VerticalScroll):
     """Posts Changed on every edit; `config` is None while any field is invalid.
 
-    It scrolls, so on a small terminal a long list of problems never hides the Start button.
+    It scrolls, so on a small terminal the rows and a long list of problems never hide the
+    Start button. Settings without a row here (reports per epoch) keep the values given.
     """
 
     @dataclass
@@ -82,30 +143,25 @@ class ConfigForm(VerticalScroll):
 
     def compose(self) -> ComposeResult:
         c = self._initial
-        preset_options = [(p.title, key) for key, p in PRESETS.items()]
+        presets = [*((p.title, key) for key, p in PRESETS.items()), (CUSTOM, CUSTOM)]
         with Grid(id="form-grid"):
-            presets = [*preset_options, (CUSTOM, CUSTOM)]
-            preset = _preset_of(c.model)
-            yield from _row("preset", Select(presets, allow_blank=False, value=preset))
-            yield from _row("lr", Input(repr(c.lr), type="number"))
-            yield from _row("epochs", Input(str(c.epochs), type="integer"))
-            yield from _row("batch_size", Input(str(c.batch_size), type="integer"))
-            yield from _row(
-                "device", Select([(d, d) for d in self._devices], allow_blank=False, value=c.device)
-            )
-            yield from _row("seed", Input("random" if c.seed is None else str(c.seed)))
-            yield from _row("activation", _choices(ACTIVATIONS, c.model.activation))
-            yield from _row("pooling", _choices(POOLINGS, c.model.pooling))
-            yield from _row("batch_norm", Switch(c.model.batch_norm))
-            yield from _row("channels", Input(",".join(map(str, c.model.channels))))
-            yield from _row("kernel_size", Input(str(c.model.kernel_size), type="integer"))
+            yield from _row("preset", Select(presets, allow_blank=False, value=_preset_of(c)))
+            for f in FIELDS:
+                yield from _row(f.name, self._widget(f, _value(c, f)))
         yield Static(id="form-problems")
         yield Button("Start  ctrl+r", id="form-start", variant="success")
         yield Static("data: loading…", id="form-data")
 
+    def _widget(self, f: Field, value: object) -> Widget:
+        if f.kind == "switch":
+            return Switch(bool(value))
+        if f.kind == "choice":
+            options = self._devices if f.name == "device" else f.choices
+            return Select([(o, o) for o in options], allow_blank=False, value=value)
+        numeric = {"lr": "number", "epochs": "integer", "batch_size": "integer"}
+        return Input(f.show(value), type=numeric.get(f.name, "text"))  # type: ignore[arg-type]
+
     def on_mount(self) -> None:
-        with self.prevent(Select.Changed):
-            self._field("preset", Select).value = self._matching_preset()
         self._revalidate()
 
     def show_data_source(self, source: str) -> None:
@@ -115,26 +171,25 @@ class ConfigForm(VerticalScroll):
     def set_config(self, config: TrainConfig) -> None:
         """Fill every field from `config` (a resumed run's settings, so ctrl+n offers them)."""
         self._initial = config
+        self._fill(config)
+
+    def _fill(self, config: TrainConfig) -> None:
         with self.prevent(Input.Changed, Select.Changed, Switch.Changed):
-            self._field("lr", Input).value = repr(config.lr)
-            self._field("epochs", Input).value = str(config.epochs)
-            self._field("batch_size", Input).value = str(config.batch_size)
-            if config.device in self._devices:
-                self._field("device", Select).value = config.device
-            self._field("seed", Input).value = "random" if config.seed is None else str(config.seed)
-            self._set_model(config.model)
-            self._field("preset", Select).value = self._matching_preset()
+            for f in FIELDS:
+                value = _value(config, f)
+                if f.name == "device" and value not in self._devices:
+                    continue
+                widget = self._field(f.name, Widget)
+                widget.value = f.show(value) if f.kind == "text" else value  # type: ignore[attr-defined]
+            self._field("preset", Select).value = _preset_of(config)
         self._revalidate()
 
     @on(Select.Changed, "#field-preset")
     def apply_preset(self, event: Select.Changed) -> None:
         preset = PRESETS.get(str(event.value))
-        if preset is None or event.value == self._matching_preset():
-            return  # "custom", or set by the form itself to name the options already there
-        with self.prevent(Input.Changed, Select.Changed, Switch.Changed):
-            self._field("lr", Input).value = repr(preset.lr)
-            self._set_model(preset.model)
-        self._revalidate()
+        if preset is None or self.config is None or preset.matches(self.config):
+            return  # "custom", or set by the form itself to name the settings already there
+        self._fill(preset.apply(self.config))
 
     @on(Input.Changed)
     @on(Select.Changed)
@@ -142,8 +197,6 @@ class ConfigForm(VerticalScroll):
     def field_edited(self, event: Message) -> None:
         if getattr(event, "control", None) is self._field("preset", Select):
             return
-        with self.prevent(Select.Changed):
-            self._field("preset", Select).value = self._matching_preset()
         self._revalidate()
 
     @on(Input.Submitted)
@@ -158,6 +211,8 @@ class ConfigForm(VerticalScroll):
     def _revalidate(self) -> None:
         config, problems = self._read()
         self.config, self.problems = config, problems
+        with self.prevent(Select.Changed):
+            self._field("preset", Select).value = _preset_of(config) if config else CUSTOM
         for name in LABELS:
             self._field(name, Widget).set_class(name in problems, "invalid")
         lines = [f"{LABELS.get(k, k)}: {p}" for k, p in problems.items()]
@@ -170,66 +225,34 @@ class ConfigForm(VerticalScroll):
         """Parse every field, then let TrainConfig judge the ranges."""
         problems: dict[str, str] = {}
         values: dict[str, object] = {}
-        text_fields: dict[str, Callable[[str], object]] = {
-            "lr": _parse_float,
-            "epochs": _parse_int,
-            "batch_size": _parse_int,
-            "seed": _parse_seed,
-            "channels": _parse_channels,
-            "kernel_size": _parse_int,
-        }
-        for name, parse in text_fields.items():
+        models: dict[str, object] = {}
+        for f in FIELDS:
+            widget = self._field(f.name, Widget)
             try:
-                values[name] = parse(self._field(name, Input).value.strip())
+                value = widget.value  # type: ignore[attr-defined]
+                value = f.parse(value.strip()) if f.parse else value
             except ValueError as exc:
-                problems[name] = str(exc)
-        base = self._initial  # settings without a field here (--optimizer, say) are kept as given
-        model_keys = ("channels", "kernel_size")
-        model = dataclasses.replace(
-            base.model,
-            activation=str(self._field("activation", Select).value),
-            pooling=str(self._field("pooling", Select).value),
-            batch_norm=self._field("batch_norm", Switch).value,
-            **{k: values.get(k, getattr(base.model, k)) for k in model_keys},
-        )
-        config = dataclasses.replace(
-            base,
-            device=str(self._field("device", Select).value),
-            model=model,
-            **{k: values.get(k, getattr(base, k)) for k in ("lr", "epochs", "batch_size", "seed")},
-        )
+                problems[f.name] = str(exc)
+                continue
+            (models if f.model else values)[f.name] = value
+        base = self._initial  # settings without a field here are kept as given
+        model = dataclasses.replace(base.model, **models)
+        config = dataclasses.replace(base, **values, model=model)
         problems = {**config.problems(), **problems}
         return (None if problems else config), problems
-
-    def _set_model(self, model: ModelConfig) -> None:
-        self._field("activation", Select).value = model.activation
-        self._field("pooling", Select).value = model.pooling
-        self._field("batch_norm", Switch).value = model.batch_norm
-        self._field("channels", Input).value = ",".join(map(str, model.channels))
-        self._field("kernel_size", Input).value = str(model.kernel_size)
-
-    def _matching_preset(self) -> str:
-        return _preset_of(
-            ModelConfig(
-                activation=str(self._field("activation", Select).value),
-                pooling=str(self._field("pooling", Select).value),
-                batch_norm=self._field("batch_norm", Switch).value,
-            )
-        )
 
     def _field(self, name: str, kind: type[Widget]) -> Widget:
         return self.query_one(f"#field-{name}", kind)
 
 
-def _preset_of(model: ModelConfig) -> str:
-    """The preset whose activation, pooling and batch norm `model` has, else custom."""
+def _value(config: TrainConfig, f: Field) -> object:
+    return getattr(config.model if f.model else config, f.name)
+
+
+def _preset_of(config: TrainConfig) -> str:
+    """The preset whose network and training `config` has, else custom."""
     for key, preset in PRESETS.items():
-        m = preset.model
-        if (m.activation, m.pooling, m.batch_norm) == (
-            model.activation,
-            model.pooling,
-            model.batch_norm,
-        ):
+        if preset.matches(config):
             return key
     return CUSTOM
 
@@ -240,40 +263,6 @@ def _row(name: str, widget: Widget) -> ComposeResult:
     yield widget
 
 
-def _choices(options: tuple[str, ...], value: str) -> Select:
-    return Select([(o, o) for o in options], allow_blank=False, value=value)
-
-
 def _device_options(wanted: str, present: list[str]) -> list[str]:
     options = ["auto", *present]
     return options if wanted in options else [*options, wanted]
-
-
-def _parse_float(text: str) -> float:
-    try:
-        return float(text)
-    except ValueError:
-        raise ValueError(f"must be a number like 0.9 or 1e-3, got {text!r}") from None
-
-
-def _parse_int(text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise ValueError(f"must be a whole number, got {text!r}") from None
-
-
-def _parse_seed(text: str) -> int | None:
-    if text == "random":
-        return None
-    try:
-        return int(text)
-    except ValueError:
-        raise ValueError(f"must be a whole number or 'random', got {text!r}") from None
-
-
-def _parse_channels(text: str) -> tuple[int, int]:
-    parts = [p.strip() for p in text.split(",")]
-    if len(parts) != 2 or not all(p.isdigit() for p in parts):
-        raise ValueError(f"needs two whole numbers like 6,16, got {text!r}")
-    return int(parts[0]), int(parts[1])

@@ -11,14 +11,18 @@ SERIES_COLOURS = {
     "train loss": (96, 165, 250),
     "train acc": (244, 114, 182),
     "test acc": (74, 222, 128),
+    "lr (right axis)": (250, 204, 21),
 }
 """RGB per series, shared by the plot and its legend."""
 
 
-def legend() -> Text:
-    """The series key, drawn above the plot so it never covers a curve."""
+def legend(lr: bool = False) -> Text:
+    """The series key, drawn above the plot so it never covers a curve; the learning rate's
+    only where a schedule changes it."""
     text = Text()
     for name, (r, g, b) in SERIES_COLOURS.items():
+        if name.startswith("lr") and not lr:
+            continue
         mark = "• " if name == "test acc" else "━ "
         text.append(mark, style=f"bold rgb({r},{g},{b})")
         text.append(f"{name}   ")
@@ -41,13 +45,17 @@ class MetricsPlot(PlotextPlot):
         """Forget all points and set the x axis to 0..epochs."""
         self._epochs = epochs
         self._train: tuple[list[float], list[float], list[float]] = ([], [], [])
+        self._lr: tuple[list[float], list[float]] = ([], [])
         self._test: tuple[list[float], list[float]] = ([], [])
         self.replot()
 
-    def add_train(self, epoch: float, loss: float, acc: float) -> None:
+    def add_train(self, epoch: float, loss: float, acc: float, lr: float = math.nan) -> None:
         """A running-mean point; a non-finite loss (a diverged run) is left out."""
         if not math.isfinite(loss):
             return
+        if math.isfinite(lr):
+            self._lr[0].append(epoch)
+            self._lr[1].append(lr)
         for series, value in zip(self._train, (epoch, loss, acc), strict=True):
             series.append(value)
         self._stale = True
@@ -80,6 +88,8 @@ class MetricsPlot(PlotextPlot):
             plt.plot(epochs, acc, color=SERIES_COLOURS["train acc"])
         if self._test[0]:
             plt.plot(*self._test, color=SERIES_COLOURS["test acc"], marker="dot")
+        if len(set(self._lr[1])) > 1:  # plotted only when a schedule changes it
+            plt.plot(*self._lr, color=SERIES_COLOURS["lr (right axis)"], yside="right")
         if not epochs:  # an invisible point keeps the axes and their ticks on an empty plot
             plt.scatter([0], [0], marker=" ")
         plt.title("" if epochs else "no points yet: ctrl+r starts a run")

@@ -32,6 +32,8 @@ class RunView:
     examples_per_sec: float | None = None
     started_at: float | None = None
     now: float | None = None
+    lr: float | None = None
+    """The learning rate of the latest report."""
     train_loss: float | None = None
     train_acc: float | None = None
     test_acc: float | None = None
@@ -134,6 +136,7 @@ def _table(view: RunView) -> Table:
         "speed", f"{view.examples_per_sec:,.0f} examples/sec" if view.examples_per_sec else "–"
     )
     table.add_row("elapsed", f"{_clock(view.elapsed)}   ETA {_clock(view.eta)}")
+    table.add_row("lr", "–" if view.lr is None or view.lr != view.lr else f"{view.lr:.4g}")
     table.add_row("train", _metrics(view.train_loss, view.train_acc))
     test = (
         f"acc {view.test_acc:.3f} (epoch {view.test_epoch})" if view.test_acc is not None else "–"

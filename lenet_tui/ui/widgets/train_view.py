@@ -155,6 +155,7 @@ class TrainView(Horizontal):
     def show_run_starting(self, config: TrainConfig, start_epoch: int = 0) -> None:
         """Clear the plot and switch the side panel from the form to the run's status."""
         self.query_one(MetricsPlot).reset(config.epochs)
+        self.query_one("#legend", Static).update(legend(lr=config.schedule != "constant"))
         self.query_one("#side", ContentSwitcher).current = "status"
         self.form.disabled = True  # hidden during the run: keys must not edit it unseen
         focused = self.screen.focused
@@ -220,8 +221,9 @@ class TrainView(Horizontal):
             self.query_one(LayerTable).show_layers(event.layers)
             self.status.show(device=event.device, data_source=event.data_source, now=now)
         elif isinstance(event, TrainProgress):  # shown at the next tick, like every figure below
-            plot.add_train(event.epoch, event.train_loss, event.train_acc)
+            plot.add_train(event.epoch, event.train_loss, event.train_acc, event.lr)
             self.status.note(
+                lr=event.lr,
                 epoch=event.epoch,
                 train_loss=event.train_loss,
                 train_acc=event.train_acc,
@@ -282,7 +284,7 @@ class TrainView(Horizontal):
             if isinstance(event, TrainProgress) and _finite(event.epoch, event.train_loss,
                                                             event.train_acc):  # fmt: skip
                 if event.epoch <= upto:
-                    plot.add_train(event.epoch, event.train_loss, event.train_acc)
+                    plot.add_train(event.epoch, event.train_loss, event.train_acc, event.lr)
             elif isinstance(event, EpochEnd) and event.epoch <= upto and _finite(event.test_acc):
                 plot.add_test(event.epoch, event.test_acc)
                 self.status.show(test_acc=event.test_acc, test_epoch=event.epoch)
