@@ -104,7 +104,16 @@ def _bad_magic_dir(tmp_path: Path, tiny_data_dir: Path) -> Path:
         (["--device", "tpu"], r"--device: unknown device 'tpu'"),
         (["--device", "cuda:99"], r"--device: cuda:99 is not available on this machine"),
         (["--kernel-size", "20"], r"--kernel-size: must be an integer in 1..13"),
-        (["--channels", "6"], r"argument --channels: expected two integers"),
+        (["--channels", "6,16,32,64"], r"argument --channels: expected 1 to 3 integers"),
+        (["--channels", "6,16,32"], r"--channels: pool3 would get a 1x1 map, too small for 2x2"),
+        (["--kernel-size", "7", "--channels", "6,16"], r"--channels: conv2 would get a 14x14"),
+        (["--hidden", "1,2,3,4"], r"argument --hidden: expected up to 3 integers"),
+        (["--momentum", "0.9", "--optimizer", "adam"], r"--momentum: applies to sgd only"),
+        (["--nesterov"], r"--nesterov: needs sgd with momentum > 0"),
+        (["--weight-decay", "2"], r"--weight-decay: must be a number in 0..1"),
+        (["--patience", "-1"], r"--patience: must be an integer in 0..1000"),
+        (["--schedule", "linear"], r"argument --schedule: invalid choice"),
+        (["--dataset", "mnist", "--data-dir", "{fashion}"], r"not MNIST|no MNIST IDX files"),
         (["--seed", "abc"], r"argument --seed: expected an integer or 'random', got 'abc'"),
         (["--data-dir", "{missing}"], r"does not exist"),
         (["--data-dir", "a" * 300], r"a{300}: (folder does not exist|cannot read the folder)"),
@@ -112,7 +121,11 @@ def _bad_magic_dir(tmp_path: Path, tiny_data_dir: Path) -> Path:
     ],
 )
 def test_bad_input_exits_2_with_one_line_and_writes_nothing(args, message, tmp_path, tiny_data_dir):
-    places = {"missing": tmp_path / "nowhere", "bad_magic": _bad_magic_dir(tmp_path, tiny_data_dir)}
+    places = {
+        "missing": tmp_path / "nowhere",
+        "bad_magic": _bad_magic_dir(tmp_path, tiny_data_dir),
+        "fashion": REPO / "assets",
+    }
     args = [a.format(**places) for a in args]
     metrics = tmp_path / "metrics.jsonl"
     result = lenet_tui("--no-ui", *args, "--metrics-out", metrics)

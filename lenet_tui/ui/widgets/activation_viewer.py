@@ -68,7 +68,7 @@ class ActivationViewer(Horizontal, can_focus=True):
         self._rng = random.Random(0)
         self._target = 0
         """The test image chosen last; drawn once its inspection arrives."""
-        self._classes = CLASS_NAMES
+        self._class_names = CLASS_NAMES
         """The label names of the weights' dataset; Fashion-MNIST's until an inspector comes."""
 
     def compose(self) -> ComposeResult:
@@ -77,7 +77,7 @@ class ActivationViewer(Horizontal, can_focus=True):
             yield Static(id="viewer-image")
             yield Static(id="viewer-image-small")
             yield Static(id="viewer-prediction")
-            yield Static(_class_keys(self._classes), id="viewer-keys")
+            yield Static(_class_keys(self._class_names), id="viewer-keys")
         with VerticalScroll(id="viewer-maps", can_focus=False):
             for block in range(MAX_CONV_BLOCKS):
                 # conv1's maps are 28x28 (29x29 for an even kernel): drawn at half size.
@@ -91,9 +91,9 @@ class ActivationViewer(Horizontal, can_focus=True):
     def show_weights(self, inspector: Inspector) -> None:
         """Redraw the chosen image through new weights (a new epoch, new model options)."""
         self._inspector = inspector
-        if inspector.classes != self._classes:
-            self._classes = inspector.classes
-            self.query_one("#viewer-keys", Static).update(_class_keys(self._classes))
+        if inspector.classes != self._class_names:
+            self._class_names = inspector.classes
+            self.query_one("#viewer-keys", Static).update(_class_keys(self._class_names))
         self._show(self._target)
 
     def action_step(self, delta: int) -> None:
@@ -104,7 +104,7 @@ class ActivationViewer(Horizontal, can_focus=True):
         if self._ready():
             index = self._inspector.next_of_class(label, self._target)
             if index is None:
-                self.notify(f"no {self._classes[label]} in the test set", severity="warning")
+                self.notify(f"no {self._class_names[label]} in the test set", severity="warning")
             else:
                 self._show(index)
 
@@ -164,7 +164,9 @@ class ActivationViewer(Horizontal, can_focus=True):
         if inspection is None:
             return
         self._show_image(inspection)
-        self.query_one("#viewer-prediction", Static).update(_prediction(inspection, self._classes))
+        self.query_one("#viewer-prediction", Static).update(
+            _prediction(inspection, self._class_names)
+        )
         self._show_maps(inspection.convs)
 
     def _show_image(self, inspection: Inspection) -> None:
@@ -175,7 +177,7 @@ class ActivationViewer(Horizontal, can_focus=True):
                 (f"test image {inspection.index + 1:,}", "bold"),
                 f" of {self._inspector.size if self._inspector else 0:,}\n",
                 ("true class ", "dim"),
-                (self._classes[inspection.label], "bold"),
+                (self._class_names[inspection.label], "bold"),
                 ("\nweights ", "dim"),
                 weights,
             )
@@ -191,10 +193,11 @@ class ActivationViewer(Horizontal, can_focus=True):
             name = f"conv{block + 1}"
             title = self.query_one(f"#{name}-title", Static)
             maps = self.query_one(f"#{name}-maps", FeatureMaps)
-            title.display = maps.display = block < len(convs)
-            if block < len(convs):
-                title.update(_maps_title(name, convs[block], shown_factor=maps.factor))
-            maps.show(convs[block] if block < len(convs) else ())
+            grids = convs[block] if block < len(convs) else ()
+            title.display = maps.display = bool(grids)
+            if grids:
+                title.update(_maps_title(name, grids, shown_factor=maps.factor))
+            maps.show(grids)
 
 
 def _prediction(inspection: Inspection, classes: tuple[str, ...]) -> Group:
