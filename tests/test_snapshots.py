@@ -55,7 +55,7 @@ def mid_run_events() -> list:
         epoch = i / 10
         loss = 2.31 - 1.2 * min(epoch, 1.0) - 0.25 * max(epoch - 1, 0)
         acc = 0.1 + 0.55 * min(epoch, 1.0) + 0.1 * max(epoch - 1, 0)
-        events.append(TrainProgress(epoch, i * 23, loss, acc, 18000.0 + 10 * i))
+        events.append(TrainProgress(epoch, i * 23, loss, acc, 18000.0 + 10 * i, lr=0.5))
         if i == 10:
             events.append(EpochEnd(1, 1.11, 0.65, 0.95, 0.68, 4.1, 17950.0))
     return events

@@ -31,8 +31,9 @@ class Preset:
         return dataclasses.replace(config, **training, model=model)
 
     def matches(self, config: TrainConfig) -> bool:
-        """Whether config has this preset's network and training."""
-        return self.apply(config) == config
+        """Whether config has this preset's network and training, the learning rate aside (the
+        first thing a learner tries)."""
+        return self.apply(config) == dataclasses.replace(config, lr=self.training["lr"])
 
 
 _BOOK = TrainConfig()

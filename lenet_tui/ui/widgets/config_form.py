@@ -27,6 +27,8 @@ from lenet_tui.engine.config import (
 from lenet_tui.engine.presets import PRESETS
 
 CUSTOM = "custom"
+SHORT_LABELS = {"fashion-mnist": "Fashion"}
+"""Choices shown shorter than their value, so that they fit the form at 80 columns."""
 
 
 @dataclass(frozen=True)
@@ -157,7 +159,8 @@ class ConfigForm(VerticalScroll):
             return Switch(bool(value))
         if f.kind == "choice":
             options = self._devices if f.name == "device" else f.choices
-            return Select([(o, o) for o in options], allow_blank=False, value=value)
+            labels = [(SHORT_LABELS.get(o, o), o) for o in options]
+            return Select(labels, allow_blank=False, value=value)
         numeric = {"lr": "number", "epochs": "integer", "batch_size": "integer"}
         return Input(f.show(value), type=numeric.get(f.name, "text"))  # type: ignore[arg-type]
 
