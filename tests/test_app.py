@@ -367,7 +367,7 @@ async def test_the_command_palette_offers_the_run_actions(tiny_dataset):
 async def test_start_before_the_data_is_loaded_starts_once_it_is(tiny_dataset, monkeypatch):
     release = threading.Event()
 
-    def slow_load(source: DataSource):  # holds the loader until the key has been pressed
+    def slow_load(source: DataSource, dataset: str):  # holds the loader until a key is pressed
         release.wait(timeout=60)
         return tiny_dataset
 

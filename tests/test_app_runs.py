@@ -266,7 +266,7 @@ async def test_a_failed_resume_while_the_data_loads_leaves_one_load(
 
     release, loads = threading.Event(), []
 
-    def slow_load(source: DataSource):
+    def slow_load(source: DataSource, dataset: str):
         loads.append(source)
         release.wait(60)
         return tiny_dataset

@@ -68,10 +68,15 @@ def without_timings(events: list[dict], kinds: tuple[str, ...]) -> list[dict]:
     return [{k: v for k, v in e.items() if k not in TIMINGS} for e in events if e["event"] in kinds]
 
 
+@pytest.mark.parametrize(
+    "training",
+    [[], ["--momentum", "0.9", "--schedule", "onecycle", "--augment", "flip+shift"]],
+    ids=["book", "momentum-onecycle-augment"],
+)
 def test_a_run_killed_mid_epoch_resumes_to_the_metrics_of_an_uninterrupted_run(
-    tiny_data_dir, tmp_path
+    training, tiny_data_dir, tmp_path
 ):
-    args = ["--no-ui", *SLOW, "--epochs", "3", "--data-dir", tiny_data_dir]
+    args = ["--no-ui", *SLOW, *training, "--epochs", "3", "--data-dir", tiny_data_dir]
     whole = lenet_tui(*args, "--run-dir", tmp_path / "whole")
     assert whole.returncode == 0, whole.stderr
 

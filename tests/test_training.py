@@ -188,3 +188,8 @@ def test_divergence_is_judged_against_the_first_steps_loss():
     assert not is_divergent(14.4, 2.36)  # ReLU at lr 0.9 on Fashion-MNIST peaked at this
     assert is_divergent(162.0, 2.62)  # sigmoid at lr 50: chance accuracy, loss 162 and up
     assert is_divergent(60.0, 2.0) and not is_divergent(45.0, 2.0)  # at least 20 x ln 10
+
+
+def test_settings_for_one_dataset_are_refused_on_the_other(tiny_dataset):
+    with pytest.raises(DataError, match="the settings ask for mnist but the data loaded is"):
+        Trainer(dataclasses.replace(QUICK, dataset="mnist"), tiny_dataset)
