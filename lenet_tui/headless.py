@@ -105,6 +105,8 @@ def _report_outcome(
     if isinstance(outcome, RunFinished):
         for line in summary_lines(outcome):
             out.print(line)
+        if outcome.stopped_early:
+            err.print(f"stopped early: {_early(kept)}", markup=False)
         return EXIT_OK
     if isinstance(outcome, RunDiverged):
         err.print(f"{outcome.message} {_kept(kept, resume=False)}", markup=False)
@@ -118,6 +120,13 @@ def _report_outcome(
         err.print(f"{name}: stopped after the batch in flight; {_kept(kept)}", markup=False)
         return EXIT_TERMINATED if signum == signal.SIGTERM else EXIT_INTERRUPTED
     return EXIT_FAILED
+
+
+def _early(kept: Kept) -> str:
+    return (
+        f"test acc had not improved since before epoch {kept.checkpoint_epoch} "
+        f"(--patience); the run is complete in {kept.folder}"
+    )
 
 
 def _kept(kept: Kept, resume: bool = True) -> str:

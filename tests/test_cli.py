@@ -106,7 +106,7 @@ def _bad_magic_dir(tmp_path: Path, tiny_data_dir: Path) -> Path:
         (["--kernel-size", "20"], r"--kernel-size: must be an integer in 1..13"),
         (["--channels", "6,16,32,64"], r"argument --channels: expected 1 to 3 integers"),
         (["--channels", "6,16,32"], r"--channels: pool3 would get a 1x1 map, too small for 2x2"),
-        (["--kernel-size", "7", "--channels", "6,16"], r"--channels: conv2 would get a 14x14"),
+        (["--kernel-size", "11", "--channels", "6,16,32"], r"--channels: conv3 would get a 2x2"),
         (["--hidden", "1,2,3,4"], r"argument --hidden: expected up to 3 integers"),
         (["--momentum", "0.9", "--optimizer", "adam"], r"--momentum: applies to sgd only"),
         (["--nesterov"], r"--nesterov: needs sgd with momentum > 0"),

@@ -24,20 +24,21 @@ HELP = """\
 
 **In the form:** Tab / Shift+Tab move between fields, Enter goes to the next one, Enter or
 Space opens a choice. Fields that are wrong turn red and say why below the form; a run cannot
-start until they are fixed. The preset sets the model options and a learning rate that suits them.
+start until they are fixed. The preset sets a network and the training that suits it.
 
 **In the Activations tab:** → / n next image, ← / p previous, **0–9** the next image of that
-class (0 T-shirt/top, 1 Trouser, 2 Pullover, 3 Dress, 4 Coat, 5 Sandal, 6 Shirt, 7 Sneaker,
-8 Bag, 9 Ankle boot), **r** a random one, **m** the next one the network gets wrong,
-PgUp / PgDn scroll the maps. The maps use the latest weights: the initial ones before a run,
-then a fresh copy after every epoch.
+class (Fashion-MNIST: 0 T-shirt/top, 1 Trouser, 2 Pullover, 3 Dress, 4 Coat, 5 Sandal, 6 Shirt,
+7 Sneaker, 8 Bag, 9 Ankle boot; MNIST: that digit), **r** a random one, **m** the next one the
+network gets wrong, PgUp / PgDn scroll the maps. One row of maps per conv block. The maps use the
+latest weights: the initial ones before a run, then a fresh copy after every epoch.
 
 **Runs are kept:** every run writes its settings, its metrics and a checkpoint at each epoch
 end to its own folder (the status panel says where). A stopped, interrupted or killed run goes on
 from its last finished epoch with ctrl+o, or with `lenet-tui --resume FOLDER`.
 
-**Data:** the bundled copy is Fashion-MNIST re-split 60,000 / 10,000 (1,000 test images per
-class); its test accuracy is comparable to, not identical with, the official test set's.
+**Data:** the bundled Fashion-MNIST is re-split 60,000 / 10,000 (1,000 test images per class);
+the bundled MNIST is a 10,000-digit sample, not the official 70,000, re-split 8,000 / 2,000.
+Test accuracy on either is comparable to, not identical with, the official test set's.
 """
 
 

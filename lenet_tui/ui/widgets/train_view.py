@@ -149,7 +149,7 @@ class TrainView(Horizontal):
         self.driver = driver
         self.show_run_starting(driver.config, driver.start_epoch)
         if history:
-            self._replay(history, driver.start_epoch)
+            _replay(self.query_one(MetricsPlot), self.status, history, driver.start_epoch)
         self._worker = self.train(driver)
 
     def show_run_starting(self, config: TrainConfig, start_epoch: int = 0) -> None:
@@ -241,6 +241,9 @@ class TrainView(Horizontal):
     def _show_end(self, event: Event, kept: Kept | None, now: float) -> None:
         if isinstance(event, RunFinished):
             self._end_run("finished", summary=summary_lines(event), now=now)
+            if event.stopped_early and kept is not None:
+                early = f"stopped early after epoch {kept.checkpoint_epoch}"
+                self.status.show(message=f"{early}: test acc had stopped improving")
         elif isinstance(event, RunStopped):
             stopped = f"stopped in epoch {event.epoch}, step {event.step}"
             self._end_run("stopped", message=f"{stopped}; {_kept(kept, resume=True)}")
@@ -277,23 +280,23 @@ class TrainView(Horizontal):
         self.status.show(now=self._clock())
         self.query_one(MetricsPlot).draw_new_points()
 
-    def _replay(self, history: Sequence[Event], upto: int) -> None:
-        """Plot a resumed run's points from before its checkpoint."""
-        plot = self.query_one(MetricsPlot)
-        for event in history:
-            if isinstance(event, TrainProgress) and _finite(event.epoch, event.train_loss,
-                                                            event.train_acc):  # fmt: skip
-                if event.epoch <= upto:
-                    plot.add_train(event.epoch, event.train_loss, event.train_acc, event.lr)
-            elif isinstance(event, EpochEnd) and event.epoch <= upto and _finite(event.test_acc):
-                plot.add_test(event.epoch, event.test_acc)
-                self.status.show(test_acc=event.test_acc, test_epoch=event.epoch)
-        plot.draw_new_points()
-
     def _end_run(self, state: RunState, **changes: object) -> None:
         self.status.show(state=state, **changes)
         self.query_one(MetricsPlot).draw_new_points()
         self.notify(f"run {state}; ctrl+n for a new run", timeout=5)
+
+
+def _replay(plot: MetricsPlot, status: RunStatus, history: Sequence[Event], upto: int) -> None:
+    """Plot a resumed run's points from before its checkpoint."""
+    for event in history:
+        if isinstance(event, TrainProgress) and _finite(event.epoch, event.train_loss,
+                                                        event.train_acc):  # fmt: skip
+            if event.epoch <= upto:
+                plot.add_train(event.epoch, event.train_loss, event.train_acc, event.lr)
+        elif isinstance(event, EpochEnd) and event.epoch <= upto and _finite(event.test_acc):
+            plot.add_test(event.epoch, event.test_acc)
+            status.show(test_acc=event.test_acc, test_epoch=event.epoch)
+    plot.draw_new_points()
 
 
 def _kept(kept: Kept | None, resume: bool) -> str:
