@@ -124,8 +124,8 @@ def _report_outcome(
 
 def _early(kept: Kept) -> str:
     return (
-        f"test acc had not improved since before epoch {kept.checkpoint_epoch} "
-        f"(--patience); the run is complete in {kept.folder}"
+        f"after epoch {kept.checkpoint_epoch}, test acc had not improved for the last "
+        f"--patience epochs; the run is complete in {kept.folder}"
     )
 
 
