@@ -20,7 +20,7 @@ from textual.widgets import Footer, Header, TabbedContent, TabPane
 
 from lenet_tui.engine.config import TrainConfig
 from lenet_tui.engine.data import Dataset, load_dataset
-from lenet_tui.engine.data_source import BUNDLED, DataSource
+from lenet_tui.engine.data_source import BUNDLED, TITLES, DataSource
 from lenet_tui.engine.events import Event
 from lenet_tui.engine.inspection import Inspector
 from lenet_tui.errors import LenetError
@@ -118,6 +118,7 @@ class DashboardScreen(Screen[None]):
     @on(DataLoaded)
     def data_ready(self, message: DataLoaded) -> None:
         self.data, self.phase = message.data, Phase.READY
+        self.app.sub_title = f"LeNet-5 on {TITLES.get(message.data.name, message.data.name)}"
         self.train_view.show_data(message.data)
         pending, self.pending = self.pending, None
         if isinstance(pending, ResumeRequest):

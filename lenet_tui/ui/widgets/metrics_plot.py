@@ -11,21 +11,21 @@ SERIES_COLOURS = {
     "train loss": (96, 165, 250),
     "train acc": (244, 114, 182),
     "test acc": (74, 222, 128),
-    "lr (right axis)": (250, 204, 21),
+    "lr →": (250, 204, 21),
 }
 """RGB per series, shared by the plot and its legend."""
 
 
 def legend(lr: bool = False) -> Text:
     """The series key, drawn above the plot so it never covers a curve; the learning rate's
-    only where a schedule changes it."""
+    (on the right axis, "lr →") only where a schedule changes it."""
     text = Text()
     for name, (r, g, b) in SERIES_COLOURS.items():
         if name.startswith("lr") and not lr:
             continue
         mark = "• " if name == "test acc" else "━ "
         text.append(mark, style=f"bold rgb({r},{g},{b})")
-        text.append(f"{name}   ")
+        text.append(name + ("  " if lr else "   "))  # with the lr, it still fits 80 columns
     return text.rstrip() or text
 
 
@@ -89,7 +89,7 @@ class MetricsPlot(PlotextPlot):
         if self._test[0]:
             plt.plot(*self._test, color=SERIES_COLOURS["test acc"], marker="dot")
         if len(set(self._lr[1])) > 1:  # plotted only when a schedule changes it
-            plt.plot(*self._lr, color=SERIES_COLOURS["lr (right axis)"], yside="right")
+            plt.plot(*self._lr, color=SERIES_COLOURS["lr →"], yside="right")
         if not epochs:  # an invisible point keeps the axes and their ticks on an empty plot
             plt.scatter([0], [0], marker=" ")
         plt.title("" if epochs else "no points yet: ctrl+r starts a run")
