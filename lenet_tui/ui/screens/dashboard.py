@@ -143,10 +143,8 @@ class DashboardScreen(Screen[None]):
         running = self.phase is Phase.RUNNING
         if action == "start":
             return False if running else (self.query_one(ConfigForm).config is not None or None)
-        if action == "stop":
-            return running
-        if action in ("new_run", "resume"):
-            return not running
+        if action in ("stop", "new_run", "resume"):
+            return running if action == "stop" else not running
         return True
 
     def action_start(self) -> None:
