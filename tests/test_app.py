@@ -199,11 +199,12 @@ async def test_picking_a_coat_then_a_pullover_changes_the_heatmaps(tiny_dataset)
             return viewer.inspection
 
         coat = await pick("4")
-        assert coat.label == 4 and len(coat.conv1) == 6 and len(coat.conv2) == 16
-        assert (len(coat.conv1[0]), len(coat.conv2[0][0])) == (28, 10)
+        conv1, conv2 = coat.convs
+        assert coat.label == 4 and len(conv1) == 6 and len(conv2) == 16
+        assert (len(conv1[0]), len(conv2[0][0])) == (28, 10)
         pullover = await pick("2")
         assert pullover.label == 2
-        assert pullover.conv1 != coat.conv1 and pullover.conv2 != coat.conv2
+        assert all(p != c for p, c in zip(pullover.convs, coat.convs, strict=True))
         next_pullover = await pick("2")
         assert next_pullover.label == 2 and next_pullover.index > pullover.index
         following = await pick("right")

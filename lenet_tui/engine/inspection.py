@@ -43,16 +43,6 @@ class Inspection:
     finite: bool = True
     """False when the weights gave NaN or inf (a diverged run); those values are drawn as 0."""
 
-    @property
-    def conv1(self) -> tuple[Grid, ...]:
-        """The first conv block's maps."""
-        return self.convs[0]
-
-    @property
-    def conv2(self) -> tuple[Grid, ...]:
-        """The second conv block's maps; none in a network of one block."""
-        return self.convs[1] if len(self.convs) > 1 else ()
-
 
 class Inspector:
     """Looks at test images through a snapshot of a network's weights."""
