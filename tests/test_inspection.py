@@ -30,7 +30,7 @@ def test_the_books_network_gives_6_maps_of_28x28_then_16_of_10x10(tiny_dataset):
 def test_one_conv_block_gives_one_group_of_maps(tiny_dataset):
     seen = Inspector(build_lenet(ModelConfig(channels=(4,)), seed=0), tiny_dataset).inspect(3)
     assert [sides(m) for m in seen.convs] == [(4, 28, 28)]
-    assert seen.conv1 == seen.convs[0] and seen.conv2 == ()
+    assert len(seen.convs) == 1
 
 
 @pytest.mark.parametrize("activation", ["sigmoid", "relu"])
