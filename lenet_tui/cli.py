@@ -70,7 +70,7 @@ def _add_training(run: argparse._ArgumentGroup) -> None:
     )
     run.add_argument("--momentum", type=float, help="SGD momentum, 0 to <1 (default 0)")
     run.add_argument(
-        "--nesterov", action="store_true", default=None, help="Nesterov momentum (SGD)"
+        "--nesterov", action=argparse.BooleanOptionalAction, help="Nesterov momentum (SGD)"
     )
     run.add_argument("--weight-decay", type=float, help="L2 penalty, 0..1 (default 0)")
     run.add_argument(
@@ -115,7 +115,9 @@ def _add_model(model: argparse._ArgumentGroup) -> None:
     model.add_argument("--activation", choices=ACTIVATIONS, help="(default sigmoid)")
     model.add_argument("--pooling", choices=POOLINGS, help="(default avg)")
     model.add_argument(
-        "--batch-norm", action="store_true", default=None, help="batch norm before activations"
+        "--batch-norm",
+        action=argparse.BooleanOptionalAction,
+        help="batch norm before activations",
     )
     model.add_argument(
         "--channels",
@@ -210,6 +212,8 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
     if args.preset is not None:  # the data decides whether flips suit it
         base = PRESETS[args.preset].apply(dataclasses.replace(base, **_given(args, ("dataset",))))
     flags = _given(args, SETTINGS)
+    if flags.get("optimizer", "sgd") != "sgd":  # an adam flag wins over a preset's SGD momentum
+        flags = {"momentum": 0.0, "nesterov": False, **flags}
     model = _given(args, MODEL_SETTINGS)
     if flags.get("seed") == RANDOM_SEED:
         flags["seed"] = None

@@ -190,3 +190,17 @@ def test_seed_random_picks_a_seed_and_prints_it_so_the_run_can_be_repeated(tiny_
     assert json.loads(metrics.read_text().splitlines()[0])["config"]["seed"] == seed
     again = lenet_tui(*args, "--seed", str(seed))
     assert again.stdout.splitlines()[-2] == first.stdout.splitlines()[-2]  # same summary line
+
+
+def test_flags_win_over_a_preset_adam_dropping_its_sgd_momentum():
+    from lenet_tui.cli import build_parser, config_from_args
+
+    def config(*args: str):
+        return config_from_args(build_parser().parse_args(list(args)))
+
+    modern = config("--preset", "modern")
+    assert (modern.momentum, modern.nesterov, modern.model.batch_norm) == (0.9, True, True)
+    adam = config("--preset", "modern", "--optimizer", "adam", "--lr", "0.001")
+    assert (adam.optimizer, adam.momentum, adam.nesterov, adam.lr) == ("adam", 0.0, False, 0.001)
+    plain = config("--preset", "modern", "--no-nesterov", "--no-batch-norm")
+    assert (plain.nesterov, plain.model.batch_norm, plain.momentum) == (False, False, 0.9)

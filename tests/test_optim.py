@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import math
 from pathlib import Path
 
 import pytest
@@ -85,7 +86,9 @@ def test_adam_and_adamw_with_weight_decay(changes, kind):
 def test_progress_reports_the_learning_rate_as_it_changes(tiny_dataset):
     config = TrainConfig(lr=0.05, epochs=2, batch_size=32, device="cpu", schedule="cosine")
     reported = [e.lr for e in Trainer(config, tiny_dataset).run() if isinstance(e, TrainProgress)]
-    assert reported[0] < 0.05 and reported[-1] == pytest.approx(0.0, abs=1e-9)
+    steps = 2 * 16  # reported after every step: each report gives the lr that step used
+    assert reported[0] == 0.05
+    assert reported[-1] == pytest.approx(0.025 * (1 + math.cos(math.pi * (steps - 1) / steps)))
     assert reported == sorted(reported, reverse=True) and len(set(reported)) > 5
     constant = dataclasses.replace(config, schedule="constant")
     steady = {e.lr for e in Trainer(constant, tiny_dataset).run() if isinstance(e, TrainProgress)}

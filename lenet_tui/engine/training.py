@@ -215,8 +215,6 @@ class Trainer:
             if cfg.augment != "none":
                 x = augment(x, cfg.augment, loop.augment_rng).contiguous(memory_format=self._layout)
             _train_step(loop.model, loop.optimizer, x, y, loss_sum, correct)
-            if loop.schedule is not None:
-                loop.schedule.step()
             loop.step += 1
             if loop.reference is None:  # the run's one extra sync: the untrained net's loss
                 loop.reference = _read_means(loss_sum, correct, len(idx))[0]
@@ -234,6 +232,8 @@ class Trainer:
                     yield RunDiverged(epoch=epoch + 1, step=loop.step, train_loss=means[0])
                     return None
                 start += time.perf_counter() - paused  # the caller's time is not training
+            if loop.schedule is not None:  # after the report, which gives the lr this step used
+                loop.schedule.step()
         return means, start, time.perf_counter() - start
 
     def _prepare(self) -> _Loop:

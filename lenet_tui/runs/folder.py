@@ -137,16 +137,16 @@ class RunFolder:
                 f"{self.config_path}: differs from the checkpoint's settings ({changed}); "
                 "undo the edit, or start a new run with --config"
             )
+        if checkpoint.state.epoch >= config.epochs:
+            raise RunFolderError(
+                f"{self.path}: the run already finished its {_epochs(config.epochs)}; "
+                f"its metrics are in {self.metrics_path}"
+            )
         if config.stops_early(checkpoint.state.epochs_since_best):
             raise RunFolderError(
                 f"{self.path}: the run stopped early after epoch {checkpoint.state.epoch} (test "
                 f"acc had not improved for {config.patience} epochs); its metrics are in "
                 f"{self.metrics_path}"
-            )
-        if checkpoint.state.epoch >= config.epochs:
-            raise RunFolderError(
-                f"{self.path}: the run already finished its {_epochs(config.epochs)}; "
-                f"its metrics are in {self.metrics_path}"
             )
         return checkpoint
 

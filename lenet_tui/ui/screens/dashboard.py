@@ -128,12 +128,15 @@ class DashboardScreen(Screen[None]):
 
     @on(DataFailed)
     def data_failed(self, message: DataFailed) -> None:
-        self.phase = Phase.NO_DATA
         if isinstance(self.pending, ResumeRequest):
             self.notify("the run cannot be resumed without its data", severity="error")
         self.pending = None
-        self.train_view.show_no_data(message.error)
         self.notify(message.error, title="No data", severity="error", timeout=30)
+        if self.data is not None:  # other data failed to load: the data in memory still serves
+            self.phase = Phase.READY
+        else:
+            self.phase = Phase.NO_DATA
+            self.train_view.show_no_data(message.error)
 
     # -- starting, stopping, resuming ----------------------------------------------------------
 
@@ -171,9 +174,8 @@ class DashboardScreen(Screen[None]):
             self.query_one(ConfigForm).set_config(kept.config)
 
     def _load_then(self, request: Request, source: DataSource | None, dataset: str) -> None:
-        """Load other data (the other dataset), then do what was asked."""
         self.notify(f"loading {dataset}; the run begins as soon as it is in memory")
-        self.pending = request
+        self.pending = request  # carried out once the other dataset is in memory
         self._load(source, dataset)
 
     def _ready_for(self, request: Request, verb: str) -> bool:
@@ -259,8 +261,6 @@ class DashboardScreen(Screen[None]):
     @on(RunEnded)
     def run_ended(self) -> None:
         self.phase = Phase.READY
-
-    # -- the Activations tab -------------------------------------------------------------------
 
     def action_show_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab

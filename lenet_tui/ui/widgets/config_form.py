@@ -140,6 +140,8 @@ class ConfigForm(VerticalScroll):
         self._devices = _device_options(config.device, devices)
         self.config: TrainConfig | None = config
         """The settings as last validated; None while a field is invalid."""
+        self._valid = config
+        """The last valid settings, which a preset starts from while a field is invalid."""
         self.problems: dict[str, str] = {}
         """Field name -> what is wrong with it, for every invalid field."""
 
@@ -190,9 +192,9 @@ class ConfigForm(VerticalScroll):
     @on(Select.Changed, "#field-preset")
     def apply_preset(self, event: Select.Changed) -> None:
         preset = PRESETS.get(str(event.value))
-        if preset is None or self.config is None or preset.matches(self.config):
+        if preset is None or (self.config is not None and preset.matches(self.config)):
             return  # "custom", or set by the form itself to name the settings already there
-        self._fill(preset.apply(self.config))
+        self._fill(preset.apply(self.config or self._valid))  # mends invalid fields too
 
     @on(Input.Changed)
     @on(Select.Changed)
@@ -214,6 +216,7 @@ class ConfigForm(VerticalScroll):
     def _revalidate(self) -> None:
         config, problems = self._read()
         self.config, self.problems = config, problems
+        self._valid = config or self._valid
         with self.prevent(Select.Changed):
             self._field("preset", Select).value = _preset_of(config) if config else CUSTOM
         for name in LABELS:
