@@ -86,6 +86,19 @@ async def test_text_in_a_number_field_is_named_in_place(tiny_dataset):
         assert problems["seed"] == "must be a whole number or 'random', got 'abc'"
 
 
+async def test_a_preset_mends_a_form_with_invalid_fields(tiny_dataset):
+    app = make_app(tiny_dataset)
+    async with app.run_test(size=SIZE) as pilot:
+        await type_into(pilot, "momentum", "x")
+        form = app.query_one(ConfigForm)
+        assert form.config is None and field(app, "preset").value == "custom"
+        field(app, "preset").focus()
+        await pilot.press("enter", "up", "enter")  # open at "custom", pick the modern preset
+        await pilot.pause()
+        assert form.problems == {} and field(app, "momentum").value == "0.9"
+        assert form.config.schedule == "onecycle" and field(app, "preset").value == "modern"
+
+
 async def test_model_options_and_preset_update_the_layer_table(tiny_dataset):
     app = make_app(tiny_dataset)
     async with app.run_test(size=SIZE) as pilot:
