@@ -1,4 +1,4 @@
-"""The dashboard's one screen: the Train and Activations tabs, and the session behind them.
+"""The dashboard's one screen: the Train, Activations, Runs and Errors tabs, and the session.
 
 The session is one `Phase` plus at most one request waiting for the data (lenet_tui.ui.session):
 it loads the data, starts new runs, goes on with kept runs (ctrl+o), and passes the newest
@@ -22,7 +22,6 @@ from lenet_tui.engine.config import TrainConfig
 from lenet_tui.engine.data import Dataset, load_dataset
 from lenet_tui.engine.data_source import BUNDLED, TITLES, DataSource
 from lenet_tui.engine.events import Event
-from lenet_tui.engine.inspection import Inspector
 from lenet_tui.errors import LenetError
 from lenet_tui.runs.driver import KeptRun, RunDriver
 from lenet_tui.runs.folder import default_runs_dir
@@ -35,12 +34,15 @@ from lenet_tui.ui.messages import (
     ResumeReady,
     RunEnded,
     RunOpened,
+    TrainingEvent,
     WeightsSnapshot,
 )
 from lenet_tui.ui.screens.resume import ResumeScreen
 from lenet_tui.ui.session import Phase, Request, ResumeRequest, StartRequest
 from lenet_tui.ui.widgets.activation_viewer import ActivationViewer
 from lenet_tui.ui.widgets.config_form import ConfigForm
+from lenet_tui.ui.widgets.errors_view import ErrorsView
+from lenet_tui.ui.widgets.runs_view import RunsView
 from lenet_tui.ui.widgets.train_view import Clock, TrainView
 
 NARROW = 100
@@ -57,6 +59,8 @@ class DashboardScreen(Screen[None]):
         Binding("ctrl+o", "resume", "Resume", priority=True),
         Binding("f2", "show_tab('train')", "Train", show=False),
         Binding("f3", "show_tab('activations')", "Activations", show=False),
+        Binding("f4", "show_tab('runs')", "Runs", show=False),
+        Binding("f5", "show_tab('errors')", "Errors", show=False),
     ]
 
     phase: reactive[Phase] = reactive(Phase.LOADING, bindings=True)
@@ -77,8 +81,6 @@ class DashboardScreen(Screen[None]):
         self.session_folders: list[Path] = []
         """Every run folder used in this session, for the ctrl+o list."""
         self.last_folder: Path | None = None
-        self._unseen_weights: Inspector | None = None
-        """The newest weights, while the Activations tab is hidden."""
         self.train_view = TrainView(config, devices, clock, id="train-body")
         self._dataset = config.dataset  # loaded at the start (the form's may differ later)
 
@@ -89,6 +91,10 @@ class DashboardScreen(Screen[None]):
                 yield self.train_view
             with TabPane("Activations  F3", id="activations"):
                 yield ActivationViewer(id="viewer")
+            with TabPane("Runs  F4", id="runs"):
+                yield RunsView(id="runs-view")
+            with TabPane("Errors  F5", id="errors"):
+                yield ErrorsView(id="errors-view")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -257,6 +263,13 @@ class DashboardScreen(Screen[None]):
             self._run_dir = None  # it holds its run now; later runs get new default folders
         if path not in self.session_folders:
             self.session_folders.append(path)
+        self.query_one(RunsView).run_opened(message.folder)
+
+    @on(TrainingEvent)
+    def share_event(self, message: TrainingEvent) -> None:
+        """The Train tab drew it; the Runs and Errors tabs follow the run too."""
+        self.query_one(RunsView).follow(message)
+        self.query_one(ErrorsView).follow(message)
 
     @on(RunEnded)
     def run_ended(self) -> None:
@@ -270,24 +283,16 @@ class DashboardScreen(Screen[None]):
     @on(ModelPreview)
     @on(WeightsSnapshot)
     def offer_weights(self, message: ModelPreview | WeightsSnapshot) -> None:
-        """New weights for the viewer: drawn now if its tab is shown, else when it is.
-
-        Drawing runs the image through the network on a worker thread; while the Train tab is
-        shown that is work nobody sees, taken from training's share of the CPU.
-        """
-        if message.inspector is None:  # a preview made before the test images were loaded
-            return
-        if self.query_one(TabbedContent).active == "activations":
-            self._unseen_weights = None
-            self.query_one(ActivationViewer).show_weights(message.inspector)
-        else:
-            self._unseen_weights = message.inspector
+        """New weights for the viewer, which draws them now if its tab is shown, else when it is
+        (drawing while the Train tab is shown is work nobody sees, taken from training)."""
+        if message.inspector is not None:  # None: a preview made before the images were loaded
+            shown = self.query_one(TabbedContent).active == "activations"
+            self.query_one(ActivationViewer).offer_weights(message.inspector, shown=shown)
 
     @on(TabbedContent.TabActivated)
     def tab_shown(self, event: TabbedContent.TabActivated) -> None:
-        if event.pane.id == "activations" and self._unseen_weights is not None:
-            inspector, self._unseen_weights = self._unseen_weights, None
-            self.query_one(ActivationViewer).show_weights(inspector)
+        if event.pane.id == "activations":
+            self.query_one(ActivationViewer).draw_unseen()
 
     @on(ConfigForm.Changed)
     def form_changed(self) -> None:

@@ -28,7 +28,7 @@ MAX_CONV_BLOCKS = 3
 
 
 class ActivationViewer(Horizontal, can_focus=True):
-    """Shows `inspection`; the screen hands it fresh weights with `show_weights`."""
+    """Shows `inspection`; the screen offers it fresh weights with `offer_weights`."""
 
     # The keys are fixed; what they are called follows the dataset (the inspector's classes).
     BINDINGS = [
@@ -70,6 +70,8 @@ class ActivationViewer(Horizontal, can_focus=True):
         """The test image chosen last; drawn once its inspection arrives."""
         self._class_names = CLASS_NAMES
         """The label names of the weights' dataset; Fashion-MNIST's until an inspector comes."""
+        self._unseen: Inspector | None = None
+        """The newest weights, while the tab is hidden."""
 
     def compose(self) -> ComposeResult:
         with Vertical(id="viewer-side"):
@@ -87,6 +89,22 @@ class ActivationViewer(Horizontal, can_focus=True):
                 title.display = maps.display = block < len(ModelConfig().channels)
                 yield title
                 yield maps
+
+    def offer_weights(self, inspector: Inspector, *, shown: bool) -> None:
+        """New weights: drawn now if the tab is `shown`, else kept for `draw_unseen`."""
+        self._unseen = None if shown else inspector
+        if shown:
+            self.show_weights(inspector)
+
+    def draw_unseen(self) -> None:
+        """The tab is shown: draw the weights offered while it was hidden, if any."""
+        if self._unseen is not None:
+            inspector, self._unseen = self._unseen, None
+            self.show_weights(inspector)
+
+    def show_image(self, index: int) -> None:
+        """Show test image `index` (another tab picked it, e.g. a mistake in the Errors tab)."""
+        self._show(index)
 
     def show_weights(self, inspector: Inspector) -> None:
         """Redraw the chosen image through new weights (a new epoch, new model options)."""
