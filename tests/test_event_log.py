@@ -47,7 +47,7 @@ def test_a_malformed_or_unknown_line_is_no_event(fields):
 
 
 def test_keys_a_newer_lenet_tui_adds_are_ignored():
-    fields = {**event_to_dict(epoch_end(3)), "lr": 0.01, "confusion": [[1]]}
+    fields = {**event_to_dict(epoch_end(3)), "lr": 0.01, "gradient_noise": [[1]]}
     assert event_from_dict(fields) == epoch_end(3)
 
 

@@ -38,6 +38,38 @@ class RunStarted:
 
 
 @dataclass(frozen=True)
+class LayerHealth:
+    """A layer with weights at a progress report: its weights and its last step's change."""
+
+    index: int
+    """Its position in the network (the row of the layer table)."""
+    name: str
+    """As a reading names it: conv1, conv2, fc1, fc2, fc3 (and bn1... for batch norm)."""
+    weight_norm: float
+    grad_norm: float
+    """Of the last step's gradient, over all its parameters (weight and bias)."""
+    update_ratio: float
+    """Norm of the last step's change of the weights over the weights' norm."""
+
+
+@dataclass(frozen=True)
+class ActivationHealth:
+    """An activation's outputs on the last batch before a progress report."""
+
+    index: int
+    """Its position in the network (the row of the layer table)."""
+    name: str
+    """As a reading names it: the layer it follows and the function, e.g. "conv1 sigmoid"."""
+    mean: float
+    std: float
+    saturated: float
+    """Fraction of sigmoid-like outputs below 0.05 or above 0.95 (NaN for functions that
+    do not saturate)."""
+    dead: float
+    """Fraction of ReLU outputs that are exactly 0 (NaN for functions that are never 0)."""
+
+
+@dataclass(frozen=True)
 class TrainProgress:
     """Running means over the current epoch so far, read a few times per epoch."""
 
@@ -50,6 +82,15 @@ class TrainProgress:
     examples_per_sec: float
     lr: float = math.nan
     """The learning rate of the last step (NaN in logs written before it was reported)."""
+    layers: tuple[LayerHealth, ...] = ()
+    """Layer health of the last step (empty in logs written before it was reported)."""
+    activations: tuple[ActivationHealth, ...] = ()
+    threads: int = 0
+    """CPU threads torch trains with (0: not reported)."""
+    device_memory: float = math.nan
+    """Bytes of GPU memory in use, by torch's own counter (NaN on the CPU)."""
+    device_memory_peak: float = math.nan
+    """The most bytes of GPU memory in use since the run began (NaN on the CPU)."""
 
 
 @dataclass(frozen=True)
@@ -65,6 +106,16 @@ class EpochEnd:
     seconds: float
     """The epoch's training and evaluation, without the time the caller spent between events."""
     examples_per_sec: float
+    confusion: tuple[tuple[int, ...], ...] = ()
+    """The test set's confusion matrix: row = true class, column = predicted class (empty in
+    logs written before it was reported)."""
+
+    @property
+    def per_class_acc(self) -> tuple[float, ...]:
+        """Each class's accuracy on the test set (NaN for a class with no test images)."""
+        return tuple(
+            row[c] / sum(row) if sum(row) else math.nan for c, row in enumerate(self.confusion)
+        )
 
 
 @dataclass(frozen=True)
@@ -210,6 +261,33 @@ def _layers(value: object) -> tuple[LayerInfo, ...] | None:
     return tuple(layers)
 
 
+def _records(kind: type) -> Callable[[object], tuple | None]:
+    """A reader of a list of `kind` dataclasses, each written as a JSON object."""
+    fields = dataclasses.fields(kind)
+
+    def read(value: object) -> tuple | None:
+        if not isinstance(value, list):
+            return None
+        rows = []
+        for row in value:
+            if not isinstance(row, dict) or any(f.name not in row for f in fields):
+                return None
+            values = [_READERS[str(f.type)](row[f.name]) for f in fields]
+            if None in values:
+                return None
+            rows.append(kind(*values))
+        return tuple(rows)
+
+    return read
+
+
+def _matrix(value: object) -> tuple[tuple[int, ...], ...] | None:
+    if not isinstance(value, list) or not all(isinstance(row, list) for row in value):
+        return None
+    rows = tuple(tuple(map(_count, row)) for row in value)
+    return None if any(None in row or len(row) != len(rows) for row in rows) else rows
+
+
 _READERS: dict[str, Callable[[object], object]] = {
     "float": _number,
     "int": _count,
@@ -217,6 +295,9 @@ _READERS: dict[str, Callable[[object], object]] = {
     "bool": lambda value: value if isinstance(value, bool) else None,
     "dict": lambda value: value if isinstance(value, dict) else None,
     "tuple[LayerInfo, ...]": _layers,
+    "tuple[LayerHealth, ...]": _records(LayerHealth),
+    "tuple[ActivationHealth, ...]": _records(ActivationHealth),
+    "tuple[tuple[int, ...], ...]": _matrix,
 }
 """How each field type of an event is read back from JSON; None means malformed."""
 
