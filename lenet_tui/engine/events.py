@@ -266,7 +266,7 @@ def _records(kind: type) -> Callable[[object], tuple | None]:
     fields = dataclasses.fields(kind)
 
     def read(value: object) -> tuple | None:
-        if not isinstance(value, list):
+        if not isinstance(value, list | tuple):
             return None
         rows = []
         for row in value:
@@ -282,7 +282,7 @@ def _records(kind: type) -> Callable[[object], tuple | None]:
 
 
 def _matrix(value: object) -> tuple[tuple[int, ...], ...] | None:
-    if not isinstance(value, list) or not all(isinstance(row, list) for row in value):
+    if not isinstance(value, list | tuple) or not all(isinstance(r, list | tuple) for r in value):
         return None
     rows = tuple(tuple(map(_count, row)) for row in value)
     return None if any(None in row or len(row) != len(rows) for row in rows) else rows
