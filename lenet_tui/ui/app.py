@@ -35,7 +35,8 @@ QUIT_SIGNALS = tuple(
 class LenetApp(App[None]):
     """lenet-tui's dashboard: opens the DashboardScreen and ends cleanly however it is told to."""
 
-    CSS_PATH = "app.tcss"
+    CSS_PATH = ["app.tcss", "runs.tcss", "viewer.tcss", "health.tcss"]
+    """The layout; each area of the dashboard has its own file."""
     TITLE = "lenet-tui"
     SUB_TITLE = "LeNet-5 on Fashion-MNIST"
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (NARROW, "-wide")]
