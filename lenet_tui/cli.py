@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import io
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from lenet_tui import __version__
@@ -23,9 +25,12 @@ from lenet_tui.engine.config import (
 )
 from lenet_tui.engine.data_source import DataSource
 from lenet_tui.engine.presets import PRESETS
-from lenet_tui.errors import EXIT_INTERRUPTED, EXIT_USAGE, ConfigError, LenetError
+from lenet_tui.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, ConfigError, LenetError
+from lenet_tui.runs.atomic import write_text_atomic
 from lenet_tui.runs.config_file import RANDOM_SEED, load_config_file
 from lenet_tui.runs.folder import CONFIG_NAME, RunFolder
+from lenet_tui.runs.grid import Grid, run_folders
+from lenet_tui.runs.grid_spec import GRID_NAME, MAX_RUNS, parse_hidden, parse_ints, parse_seeds
 
 FLAGS = {"batch_size": "--batch-size", "kernel_size": "--kernel-size"}
 """Config fields whose command-line flag is not simply --<field> (kept for callers)."""
@@ -59,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--metrics-out", type=Path, metavar="FILE", help="write every event as a JSON line to FILE"
     )
     _add_runs(parser.add_argument_group("run folders, resuming and settings files"))
+    _add_grids(parser.add_argument_group("grids and export (see the README's Grids section)"))
     return parser
 
 
@@ -121,13 +127,13 @@ def _add_model(model: argparse._ArgumentGroup) -> None:
     )
     model.add_argument(
         "--channels",
-        type=_channels,
+        type=_argument(lambda text: parse_ints(text, 1, 3, "6,16")),
         metavar="C1[,C2[,C3]]",
         help="output channels of each conv block, 1 to 3 blocks (default 6,16)",
     )
     model.add_argument(
         "--hidden",
-        type=_hidden,
+        type=_argument(parse_hidden),
         metavar="W1,...|none",
         help="widths of the hidden dense layers, 0 to 3 of them (default 120,84)",
     )
@@ -174,7 +180,36 @@ def _add_runs(runs: argparse._ArgumentGroup) -> None:
         "--resume",
         type=Path,
         metavar="RUN_DIR",
-        help="continue the run in RUN_DIR from its last checkpoint, with its settings",
+        help="continue the run in RUN_DIR from its last checkpoint, with its settings; "
+        "with --no-ui, RUN_DIR may be a grid folder (its unfinished runs go on)",
+    )
+
+
+def _add_grids(grids: argparse._ArgumentGroup) -> None:
+    grids.add_argument(
+        "--grid",
+        metavar="SPEC",
+        help='with --no-ui, train one run per combination, e.g. "pooling=avg,max '
+        'activation=sigmoid,relu" (any setting with a flag; a list value as 6/16), the other '
+        "flags as the base, in one grid folder (--run-dir, or a new one), then print a table",
+    )
+    grids.add_argument(
+        "--seeds",
+        type=_argument(parse_seeds),
+        metavar="S1,S2,...",
+        help="with --grid, repeat each combination per seed; the table gives mean ± std",
+    )
+    grids.add_argument("--yes", action="store_true", help=f"train a grid of over {MAX_RUNS} runs")
+    grids.add_argument(
+        "--export-csv",
+        type=Path,
+        nargs="+",
+        metavar="RUN_DIR",
+        help="write the runs' per-epoch metrics as CSV (one row per run and epoch, settings as "
+        "columns) and exit; a grid folder stands for its runs",
+    )
+    grids.add_argument(
+        "-o", "--out", type=Path, metavar="FILE", help="--export-csv's file (default: stdout)"
     )
 
 
@@ -197,9 +232,12 @@ HEADLESS_ONLY = ("metrics_out",)
 """Arguments for scripts only: the dashboard keeps its runs' metrics in their run folders."""
 
 
-def config_from_args(args: argparse.Namespace) -> TrainConfig:
+def config_from_args(args: argparse.Namespace, validate: bool = True) -> TrainConfig:
     """The validated run settings: the run folder's with --resume, else the defaults, overridden
-    by the --config file's values, overridden by the flags given."""
+    by the --config file's values, overridden by the flags given.
+
+    Without validate, the settings are not checked (a grid checks them with each combination's
+    values, `--nesterov` with `--grid "momentum=0.5,0.9"`, say)."""
     if args.resume is not None:
         given = [_flag(name) for name in RESUME_CONFLICTS if getattr(args, name) is not None]
         if given:
@@ -218,7 +256,8 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
     if flags.get("seed") == RANDOM_SEED:
         flags["seed"] = None
     config = dataclasses.replace(base, **flags, model=dataclasses.replace(base.model, **model))
-    config.validate()
+    if validate:
+        config.validate()
     return config
 
 
@@ -233,23 +272,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        headless_only = [_flag(n) for n in HEADLESS_ONLY if getattr(args, n) is not None]
-        if headless_only and not args.no_ui:
-            raise LenetError(
-                f"{', '.join(headless_only)} is for --no-ui runs (the dashboard keeps every "
-                "run's metrics.jsonl in its run folder); add --no-ui"
-            )
-        config = config_from_args(args)
-        data = data_source_from_args(args)
-        if not args.no_ui:
-            from lenet_tui.ui.launch import run_dashboard  # imports torch and textual
-
-            return run_dashboard(config, data, run_dir=args.run_dir, resume=args.resume)
-        from lenet_tui.headless import run_headless  # imports torch: not on the --help path
-
-        return run_headless(
-            config, data, metrics_out=args.metrics_out, run_dir=args.run_dir, resume=args.resume
-        )
+        return _dispatch(args)
     except ConfigError as exc:
         print(f"{parser.prog}: {_flag(exc.field)}: {exc.problem}", file=sys.stderr)
     except LenetError as exc:
@@ -258,6 +281,89 @@ def main(argv: list[str] | None = None) -> int:
         print("interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     return EXIT_USAGE
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    """Export, a grid, or one run (the dashboard or headless); LenetError for a bad request."""
+    if args.export_csv is not None:
+        return export_csv(args.export_csv, args.out)
+    if args.out is not None:
+        raise LenetError("-o/--out names the file of --export-csv; add --export-csv RUN_DIR...")
+    grid_folder = args.resume is not None and (args.resume / GRID_NAME).is_file()
+    if args.grid is not None or args.seeds is not None or grid_folder:
+        return _run_grid(args)
+    headless_only = [_flag(n) for n in HEADLESS_ONLY if getattr(args, n) is not None]
+    if headless_only and not args.no_ui:
+        raise LenetError(
+            f"{', '.join(headless_only)} is for --no-ui runs (the dashboard keeps every "
+            "run's metrics.jsonl in its run folder); add --no-ui"
+        )
+    config = config_from_args(args)
+    data = data_source_from_args(args)
+    if not args.no_ui:
+        from lenet_tui.ui.launch import run_dashboard  # imports torch and textual
+
+        return run_dashboard(config, data, run_dir=args.run_dir, resume=args.resume)
+    from lenet_tui.headless import run_headless  # imports torch: not on the --help path
+
+    return run_headless(
+        config, data, metrics_out=args.metrics_out, run_dir=args.run_dir, resume=args.resume
+    )
+
+
+def _run_grid(args: argparse.Namespace) -> int:
+    """`--no-ui --grid SPEC` (a new grid) or `--no-ui --resume GRID_DIR` (one going on)."""
+    if not args.no_ui:
+        what = "--grid" if args.resume is None else f"--resume {args.resume} (a grid folder)"
+        raise LenetError(f"{what} trains headless for now; add --no-ui")
+    data = data_source_from_args(args)
+    if args.grid is None and args.seeds is None:
+        given = [_flag(n) for n in (*RESUME_CONFLICTS, *HEADLESS_ONLY) if getattr(args, n)]
+        if given:
+            raise LenetError(
+                f"--resume takes the grid's settings from {args.resume / GRID_NAME}; "
+                f"drop {', '.join(given)}"
+            )
+        grid = Grid.open(args.resume)
+    else:
+        _refuse_with_grid(args)
+        base = config_from_args(args, validate=False)
+        grid = Grid.plan(args.grid, args.seeds or (), base, data, yes=args.yes)
+    from lenet_tui.headless_grid import run_headless_grid  # imports torch
+
+    return run_headless_grid(grid, data, run_dir=args.run_dir if args.resume is None else None)
+
+
+def _refuse_with_grid(args: argparse.Namespace) -> None:
+    if args.grid is None:
+        raise LenetError('--seeds repeats the runs of a grid; add --grid SPEC ("lr=0.9", say)')
+    if args.resume is not None:
+        raise LenetError("--grid starts a new grid; drop --resume (or --grid, to go on with one)")
+    if args.metrics_out is not None:
+        raise LenetError(
+            "--metrics-out: each run of a grid keeps its metrics.jsonl in its run folder; drop it"
+        )
+    if args.seeds is not None and args.seed is not None:
+        raise LenetError("--seed and --seeds: give one (--seeds sets each run's seed)")
+
+
+def export_csv(run_dirs: list[Path], out: Path | None) -> int:
+    """`--export-csv RUN_DIR... [-o FILE]`: the runs' per-epoch metrics as CSV (a grid folder
+    stands for its runs); stdout without a file. Nothing is written if a folder is refused."""
+    from lenet_tui.runs.export import write_runs_csv
+
+    folders = run_folders(run_dirs)
+    text = io.StringIO()
+    rows = write_runs_csv(folders, text)
+    try:
+        if out is None:
+            sys.stdout.write(text.getvalue())
+        else:
+            write_text_atomic(out, text.getvalue())
+    except OSError as exc:
+        raise LenetError(f"cannot write {out}: {exc.strerror or exc}; pick another -o") from None
+    print(f"{rows} rows ({len(folders)} runs) written to {out or 'stdout'}", file=sys.stderr)
+    return EXIT_OK
 
 
 def _given(args: argparse.Namespace, names: tuple[str, ...]) -> dict:
@@ -277,19 +383,13 @@ def _seed(text: str) -> int | str:
         raise argparse.ArgumentTypeError(f"expected an integer or 'random', got {text!r}") from None
 
 
-def _channels(text: str) -> tuple[int, ...]:
-    parts = text.split(",")
-    if not 1 <= len(parts) <= 3 or not all(p.strip().isdigit() for p in parts):
-        raise argparse.ArgumentTypeError(f"expected 1 to 3 integers like 6,16, got {text!r}")
-    return tuple(int(p) for p in parts)
+def _argument(parse: Callable[[str], object]) -> Callable[[str], object]:
+    """An argparse type from a parser that raises ValueError saying what it expects."""
 
+    def convert(text: str) -> object:
+        try:
+            return parse(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
 
-def _hidden(text: str) -> tuple[int, ...]:
-    if text.strip() in ("", "none"):
-        return ()
-    parts = text.split(",")
-    if len(parts) > 3 or not all(p.strip().isdigit() for p in parts):
-        raise argparse.ArgumentTypeError(
-            f"expected up to 3 integers like 120,84, or none, got {text!r}"
-        )
-    return tuple(int(p) for p in parts)
+    return convert

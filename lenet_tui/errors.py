@@ -33,3 +33,8 @@ class ConfigError(LenetError):
 
 class RunFolderError(LenetError):
     """A run folder cannot be created or resumed, or a file in it cannot be written or read."""
+
+
+def one_line(exc: Exception) -> str:
+    """What went wrong, for a notification: a user's error as it is, anything else by type."""
+    return str(exc) if isinstance(exc, LenetError) else f"{type(exc).__name__}: {exc}"

@@ -1,7 +1,8 @@
 """`lenet-tui --no-ui`: train without the dashboard, for CI logs and scripts.
 
-stdout gets the data source, the layer table and the book's two summary lines; stderr gets the
-progress (a rich bar on a terminal, one plain line per event otherwise).
+stdout gets the data source, the layer table, at the end the per-class table of the last epoch
+and the book's two summary lines (last, as the book prints them); stderr gets the progress (a
+rich bar on a terminal, one plain line per event otherwise) and where the run's files are.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, Ti
 from rich.table import Table
 
 from lenet_tui.engine.config import TrainConfig
+from lenet_tui.engine.confusion import ClassResult, per_class
 from lenet_tui.engine.data import load_dataset
 from lenet_tui.engine.data_source import BUNDLED, DataSource
 from lenet_tui.engine.devices import resolve_device
@@ -40,6 +42,7 @@ from lenet_tui.errors import (
     LenetError,
     RunFolderError,
 )
+from lenet_tui.runs.class_results import CONFUSION_NAME, PER_CLASS_NAME
 from lenet_tui.runs.driver import Kept, KeptRun, RunDriver
 from lenet_tui.runs.event_log import EventLog
 from lenet_tui.runs.folder import RunFolder, resume_command
@@ -80,6 +83,7 @@ def run_headless(
         # Decide by the stream itself: rich's is_terminal is forced true by FORCE_COLOR in CI.
         progress = _RichProgress(err) if err_file.isatty() else _PlainProgress(err)
         outcome: Event | None = None
+        last_epoch: EpochEnd | None = None
         interrupts = StopOnSignals(driver)
         try:
             with interrupts, progress:
@@ -89,6 +93,8 @@ def run_headless(
                     if isinstance(event, RunStarted):
                         _print_run_header(out, event, driver.kept.folder)
                     progress.show(event)
+                    if isinstance(event, EpochEnd):
+                        last_epoch = event
                     outcome = event
         except KeyboardInterrupt:  # a second Ctrl-C: every file was written atomically
             err.print(f"interrupted; {_kept(driver.kept)}", markup=False)
@@ -96,6 +102,8 @@ def run_headless(
         except RunFolderError as exc:  # disk full or gone while training
             err.print(f"training stopped: {exc}", markup=False)
             return EXIT_FAILED
+    if isinstance(outcome, RunFinished) and last_epoch is not None:
+        _report_classes(last_epoch, dataset.classes, driver.kept.folder, out, err)
     return _report_outcome(outcome, driver.kept, interrupts.received, out, err)
 
 
@@ -120,6 +128,20 @@ def _report_outcome(
         err.print(f"{name}: stopped after the batch in flight; {_kept(kept)}", markup=False)
         return EXIT_TERMINATED if signum == signal.SIGTERM else EXIT_INTERRUPTED
     return EXIT_FAILED
+
+
+def _report_classes(
+    last: EpochEnd, classes: tuple[str, ...], folder: Path, out: Console, err: Console
+) -> None:
+    """The per-class table on stdout, and where the run keeps it as CSV on stderr."""
+    if not last.confusion:
+        return
+    out.print(class_table_renderable(per_class(last.confusion, classes)))
+    err.print(
+        f"confusion matrix and per-class accuracy: {folder / CONFUSION_NAME}, "
+        f"{folder / PER_CLASS_NAME}",
+        markup=False,
+    )
 
 
 def _early(kept: Kept) -> str:
@@ -147,6 +169,21 @@ def layer_table_renderable(event: RunStarted) -> Table:
         table.add_row(layer.name, str(tuple(layer.output_shape)), f"{layer.parameters:,}")
     table.add_section()
     table.add_row("total", "", f"{event.parameters:,}")
+    return table
+
+
+def class_table_renderable(results: tuple[ClassResult, ...]) -> Table:
+    """Each class's test accuracy and the class its images are most often taken for."""
+    table = Table(
+        "class", "images", "correct", "accuracy", "most confused with", "times",
+        title="Test set per class (last epoch)",
+    )  # fmt: skip
+    for r in results:
+        accuracy = "-" if math.isnan(r.accuracy) else f"{r.accuracy:.3f}"
+        table.add_row(
+            r.name, f"{r.images:,}", f"{r.correct:,}", accuracy, r.confused_with or "-",
+            f"{r.confused_count:,}" if r.confused_with else "-",
+        )  # fmt: skip
     return table
 
 

@@ -73,7 +73,9 @@ async def test_a_dashboard_run_is_kept_in_its_own_folder(tiny_dataset, runs_dir)
     assert sorted(p.name for p in folder.iterdir()) == [
         "checkpoint.pt",
         "config.toml",
+        "confusion.csv",
         "metrics.jsonl",
+        "per_class.csv",
     ]
     logged = events(folder)
     assert logged[0]["event"] == "run_started"

@@ -204,3 +204,16 @@ def test_flags_win_over_a_preset_adam_dropping_its_sgd_momentum():
     assert (adam.optimizer, adam.momentum, adam.nesterov, adam.lr) == ("adam", 0.0, False, 0.001)
     plain = config("--preset", "modern", "--no-nesterov", "--no-batch-norm")
     assert (plain.nesterov, plain.model.batch_norm, plain.momentum) == (False, False, 0.9)
+
+
+def test_a_bad_grid_is_refused_before_torch_is_imported_and_help_lists_the_grid_flags():
+    code = (
+        "import sys\nfrom lenet_tui.cli import main\n"
+        "print('EXIT', main(['--no-ui', '--grid', 'pooling=avg,mean']), 'torch' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)
+    assert out.stdout.strip() == "EXIT 2 False"
+    assert out.stderr == "lenet-tui: --grid: pooling=mean: must be one of avg, max\n"
+    help_text = lenet_tui("--help").stdout
+    for flag in ("--grid SPEC", "--seeds S1,S2,...", "--yes", "--export-csv RUN_DIR", "-o FILE"):
+        assert flag in help_text

@@ -6,12 +6,21 @@ import json
 import math
 
 import pytest
-from event_fixtures import ENDINGS, epoch_end, progress, started
+from event_fixtures import (
+    ENDINGS,
+    PAUSES,
+    as_dicts,
+    epoch_end,
+    epoch_end_with_confusion,
+    progress,
+    progress_with_health,
+    started,
+)
 
 from lenet_tui.engine.events import EpochEnd, RunDiverged, event_from_dict, event_to_dict
 from lenet_tui.runs.event_log import EventLog, read_events, read_log
 
-EVERY_KIND = [started(2), progress(0.5), epoch_end(1, 0.7), *ENDINGS.values()]
+EVERY_KIND = [started(2), progress(0.5), epoch_end(1, 0.7), *ENDINGS.values(), *PAUSES]
 
 
 @pytest.mark.parametrize("event", EVERY_KIND, ids=lambda e: e.kind)
@@ -27,6 +36,22 @@ def test_every_event_reads_back_as_it_was_written(event, tmp_path):
         assert back == event
 
 
+def test_layer_health_and_the_confusion_matrix_read_back_as_written(tmp_path):
+    health, ended = progress_with_health(0.5), epoch_end_with_confusion(1)
+    log = EventLog(tmp_path / "metrics.jsonl")  # strict JSON: the NaN inside a record is null
+    log.write(health)
+    log.write(ended)
+    log.close()
+    lines = (tmp_path / "metrics.jsonl").read_text().splitlines()
+    assert json.loads(lines[0])["activations"][0]["dead"] is None
+    back_health, back_ended = read_events(tmp_path / "metrics.jsonl")
+    assert as_dicts([back_health]) == as_dicts([health])  # NaN read back as NaN (not equal)
+    assert math.isnan(back_health.activations[0].dead)
+    assert back_health.layers[1].name == "fc3" and back_health.threads == 2
+    assert back_ended == ended
+    assert back_ended.per_class_acc == (1.0, 0.5, 0.5)
+
+
 @pytest.mark.parametrize(
     "fields",
     [
@@ -39,6 +64,10 @@ def test_every_event_reads_back_as_it_was_written(event, tmp_path):
         {"event": ["epoch_end"], "epoch": 1},  # a kind that is not even a string
         {**event_to_dict(epoch_end(1)), "test_loss": 10**400},  # too large for a float
         {**event_to_dict(started()), "layers": [{"name": "Conv2d"}]},
+        {**event_to_dict(epoch_end_with_confusion(1)), "confusion": [[1, 2], [3]]},  # ragged
+        {**event_to_dict(epoch_end_with_confusion(1)), "confusion": [[1, 0.5], [0, 1]]},
+        {**event_to_dict(progress_with_health(1)), "layers": [{"index": 0, "name": "conv1"}]},
+        {"event": "run_resumed", "epoch": 1, "step": 3},  # how long it was paused is missing
         [1, 2],
     ],
 )

@@ -1,5 +1,6 @@
 """The --no-ui runner's outcomes that a subprocess cannot provoke: a crash and a Ctrl-C."""
 
+import csv
 import io
 import json
 import math
@@ -11,6 +12,7 @@ from lenet_tui import headless
 from lenet_tui.cli import main
 from lenet_tui.engine import training
 from lenet_tui.engine.config import ModelConfig, TrainConfig
+from lenet_tui.engine.data import CLASS_NAMES
 from lenet_tui.engine.data_source import DataSource
 from lenet_tui.engine.events import TrainProgress, event_to_dict
 from lenet_tui.headless import run_headless
@@ -87,3 +89,34 @@ def test_ctrl_c_while_the_data_loads_exits_130_without_a_traceback(monkeypatch, 
     monkeypatch.setattr(headless, "load_dataset", interrupted)
     assert main(["--no-ui", "--device", "cpu"]) == 130
     assert capsys.readouterr().err == "interrupted\n"
+
+
+def test_a_finished_run_prints_the_per_class_table_and_keeps_it_as_csv(tiny_data_dir, tmp_path):
+    out, err = io.StringIO(), io.StringIO()
+    code = run_headless(
+        CONFIG, DataSource(tiny_data_dir), stdout=out, stderr=err, run_dir=tmp_path / "run"
+    )
+    assert code == 0
+    lines = out.getvalue().splitlines()
+    assert lines[-2].startswith("loss ") and lines[-1].endswith(" examples/sec on cpu")  # last
+    table = lines[lines.index("Test set per class (last epoch)") : -2]
+    header = next(line for line in table if "most confused with" in line)
+    assert [cell.strip() for cell in header.split("┃")[1:-1]] == [
+        "class", "images", "correct", "accuracy", "most confused with", "times"
+    ]  # fmt: skip
+    rows = {line.split("│")[1].strip(): line.split("│")[2:-1] for line in table if "│" in line}
+    assert list(rows) == list(CLASS_NAMES)
+    matrix = list(csv.reader((tmp_path / "run" / "confusion.csv").open()))
+    assert matrix[0] == ["true \\ predicted", *CLASS_NAMES]
+    per_class = list(csv.DictReader((tmp_path / "run" / "per_class.csv").open()))
+    assert sum(int(row["test_images"]) for row in per_class) == 128
+    for k, row in enumerate(per_class):  # the table, the CSV and the matrix agree
+        assert int(row["correct"]) == int(matrix[k + 1][k + 1])
+        shown = rows[row["class"]]
+        assert [cell.strip() for cell in shown[:3]] == [
+            row["test_images"], row["correct"], f"{float(row['accuracy']):.3f}"
+        ]  # fmt: skip
+    assert err.getvalue().splitlines()[-1] == (
+        f"confusion matrix and per-class accuracy: {tmp_path / 'run' / 'confusion.csv'}, "
+        f"{tmp_path / 'run' / 'per_class.csv'}"
+    )

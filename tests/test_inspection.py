@@ -84,3 +84,35 @@ async def test_viewer_hides_the_rows_a_one_block_network_lacks(tiny_dataset):
         assert "true class Coat" in shown(app.screen, "#viewer-caption")
         shown_rows = [app.screen.query_one(f"#conv{n}-title", Static).display for n in (1, 2, 3)]
         assert shown_rows == [True, False, False]
+
+
+def test_the_forward_pass_keeps_every_layer_down_to_the_softmax(tiny_dataset):
+    net = build_lenet(seed=0)
+    seen = Inspector(net, tiny_dataset).inspect(2)
+    assert [sides(m) for m in seen.pools] == [(6, 14, 14), (16, 5, 5)]
+    assert [len(values) for values in seen.dense] == [120, 84]
+    assert len(seen.logits) == len(seen.probs) == 10
+    assert sum(seen.probs) == pytest.approx(1.0, abs=1e-6)
+    best = sorted(enumerate(seen.probs), key=lambda pair: -pair[1])[:3]
+    assert [label for label, _ in seen.top3] == [label for label, _ in best]
+    assert [p for _, p in seen.top3] == pytest.approx([p for _, p in best])
+    x = tiny_dataset.test_images[2].float().div(255).view(1, 1, 28, 28)
+    with torch.no_grad():
+        assert torch.allclose(torch.tensor(seen.logits), net.eval()(x)[0], atol=1e-5)
+        fc1 = net[:9](x)[0]  # flatten, linear, sigmoid: what fc1 hands on
+    assert torch.allclose(torch.tensor(seen.dense[0]), fc1, atol=1e-6)
+
+
+def test_a_net_without_hidden_layers_goes_from_the_last_pool_to_the_logits(tiny_dataset):
+    config = ModelConfig(channels=(4,), hidden=())
+    seen = Inspector(build_lenet(config, seed=0), tiny_dataset).inspect(0)
+    assert [sides(m) for m in seen.pools] == [(4, 14, 14)]
+    assert seen.dense == () and len(seen.logits) == 10
+
+
+def test_kernels_are_conv1s_weights_and_later_convs_averaged_over_inputs(tiny_dataset):
+    net = build_lenet(seed=0)
+    seen = Inspector(net, tiny_dataset).inspect(0)
+    assert [sides(k) for k in seen.kernels] == [(6, 5, 5), (16, 5, 5)]
+    assert torch.allclose(torch.tensor(seen.kernels[0]), net[0].weight[:, 0], atol=1e-7)
+    assert torch.allclose(torch.tensor(seen.kernels[1]), net[3].weight.mean(dim=1), atol=1e-7)

@@ -142,7 +142,9 @@ def test_a_second_ctrl_c_exits_at_once_and_leaves_the_files_whole(tiny_data_dir,
     assert sorted(p.name for p in run_dir.iterdir()) == [
         "checkpoint.pt",
         "config.toml",
+        "confusion.csv",
         "metrics.jsonl",
+        "per_class.csv",
     ]  # no temporary file left behind
 
 

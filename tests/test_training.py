@@ -12,9 +12,12 @@ from lenet_tui.engine.events import (
     RunDiverged,
     RunFailed,
     RunFinished,
+    RunPaused,
+    RunResumed,
     RunStarted,
     RunStopped,
     TrainProgress,
+    event_to_dict,
 )
 from lenet_tui.engine.training import Trainer, is_divergent
 from lenet_tui.errors import ConfigError, DataError
@@ -35,8 +38,10 @@ def run_events(config, data):
 
 
 def without_timings(events):
-    timing = {"examples_per_sec", "seconds"}
-    return [{k: v for k, v in dataclasses.asdict(e).items() if k not in timing} for e in events]
+    """The events as metrics.jsonl writes them (NaN as None, so that equal means equal), their
+    timings left out."""
+    timing = {"examples_per_sec", "seconds", "paused_seconds"}
+    return [{k: v for k, v in event_to_dict(e).items() if k not in timing} for e in events]
 
 
 def test_events_come_in_order_with_at_least_five_reports_per_epoch(tiny_dataset):
@@ -121,19 +126,26 @@ def test_an_absent_device_is_refused_before_training(tiny_dataset):
         Trainer(dataclasses.replace(QUICK, device="cuda:99"), tiny_dataset)
 
 
-def test_time_the_caller_spends_between_events_is_not_counted_as_training(
-    tiny_dataset, monkeypatch
-):
-    class Clock:  # each reading advances a millisecond; the caller below takes 1,000 s per event
-        now = 0.0
+class Clock:
+    """The engine's clock in a test: each reading advances a millisecond; the caller adds the
+    time it takes."""
 
-        def perf_counter(self):
-            self.now += 0.001
-            return self.now
+    now = 0.0
 
-    clock = Clock()
-    monkeypatch.setattr(training, "time", clock)
-    events = []
+    def perf_counter(self) -> float:
+        self.now += 0.001
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch) -> Clock:
+    fake = Clock()
+    monkeypatch.setattr(training, "time", fake)
+    return fake
+
+
+def test_time_the_caller_spends_between_events_is_not_counted_as_training(tiny_dataset, clock):
+    events = []  # the caller below takes 1,000 s per event
     for event in Trainer(QUICK, tiny_dataset).run():
         events.append(event)
         clock.now += 1000.0
@@ -141,6 +153,22 @@ def test_time_the_caller_spends_between_events_is_not_counted_as_training(
     assert isinstance(event, RunFinished)
     assert event.examples_per_sec > 1000  # counting the caller's time would give about 0.05
     assert event.seconds > 1000  # while the run's own wall time does include it
+
+
+def test_time_paused_is_not_counted_as_training(tiny_dataset, clock):
+    trainer = Trainer(dataclasses.replace(QUICK, epochs=1), tiny_dataset)
+    events = []
+    for event in trainer.run():
+        events.append(event)
+        if isinstance(event, TrainProgress) and len(events) == 3:
+            trainer.pause()
+        elif isinstance(event, RunPaused):
+            trainer.unpause()
+        clock.now += 1000.0
+    resumed = next(e for e in events if isinstance(e, RunResumed))
+    assert resumed.paused_seconds >= 1000  # the caller's time after RunPaused
+    after = [e for e in events if isinstance(e, TrainProgress | EpochEnd)]
+    assert all(e.examples_per_sec > 1000 for e in after)  # counting the pause gives under 0.5
 
 
 def test_batch_norm_refuses_a_training_set_of_one(tiny_dataset):

@@ -39,7 +39,11 @@ class RunStarted:
 
 @dataclass(frozen=True)
 class LayerHealth:
-    """A layer with weights at a progress report: its weights and its last step's change."""
+    """A layer with weights at a progress report: its weights and its last step's change.
+
+    Each norm is the 2-norm over all the layer's parameters (weight and bias) together, as
+    torch.nn.utils.get_total_norm computes it.
+    """
 
     index: int
     """Its position in the network (the row of the layer table)."""
@@ -49,12 +53,13 @@ class LayerHealth:
     grad_norm: float
     """Of the last step's gradient, over all its parameters (weight and bias)."""
     update_ratio: float
-    """Norm of the last step's change of the weights over the weights' norm."""
+    """Norm of the last step's change of the weights over the weights' norm after it."""
 
 
 @dataclass(frozen=True)
 class ActivationHealth:
-    """An activation's outputs on the last batch before a progress report."""
+    """An activation's outputs on the batch of the step a progress report follows (training
+    mode: the batch the reported step trained on)."""
 
     index: int
     """Its position in the network (the row of the layer table)."""
@@ -62,9 +67,10 @@ class ActivationHealth:
     """As a reading names it: the layer it follows and the function, e.g. "conv1 sigmoid"."""
     mean: float
     std: float
+    """Over every output of the batch (the population's std)."""
     saturated: float
-    """Fraction of sigmoid-like outputs below 0.05 or above 0.95 (NaN for functions that
-    do not saturate)."""
+    """Fraction of sigmoid outputs below 0.05 or above 0.95, of tanh outputs beyond ±0.95
+    (NaN for ReLU, which does not saturate)."""
     dead: float
     """Fraction of ReLU outputs that are exactly 0 (NaN for functions that are never 0)."""
 
@@ -86,7 +92,7 @@ class TrainProgress:
     """Layer health of the last step (empty in logs written before it was reported)."""
     activations: tuple[ActivationHealth, ...] = ()
     threads: int = 0
-    """CPU threads torch trains with (0: not reported)."""
+    """CPU threads torch trains with (0: not reported, or training on a GPU)."""
     device_memory: float = math.nan
     """Bytes of GPU memory in use, by torch's own counter (NaN on the CPU)."""
     device_memory_peak: float = math.nan
@@ -150,6 +156,31 @@ class RunStopped:
 
 
 @dataclass(frozen=True)
+class RunPaused:
+    """A pause was asked for and taken after the batch in flight; training waits for a resume.
+
+    Never the last event of a run that ends: a stop while paused ends it with RunStopped.
+    """
+
+    kind: ClassVar[str] = "run_paused"
+    epoch: int
+    """The epoch in progress (1 for the first)."""
+    step: int
+    """SGD steps taken so far: the first step after the pause is step + 1."""
+
+
+@dataclass(frozen=True)
+class RunResumed:
+    """Training goes on after a RunPaused, with the step the pause stopped before."""
+
+    kind: ClassVar[str] = "run_resumed"
+    epoch: int
+    step: int
+    paused_seconds: float
+    """How long the run was paused (left out of examples/sec and the epoch's seconds)."""
+
+
+@dataclass(frozen=True)
 class RunFailed:
     """Training raised; the message is for the user, the traceback for a bug report."""
 
@@ -160,7 +191,7 @@ class RunFailed:
 
 @dataclass(frozen=True)
 class RunDiverged:
-    """The loss became non-finite or exploded; the run stopped (see training.is_divergent)."""
+    """The loss became non-finite or exploded; the run stopped (see divergence.is_divergent)."""
 
     kind: ClassVar[str] = "run_diverged"
     epoch: int
@@ -174,22 +205,39 @@ class RunDiverged:
         return f"diverged at epoch {self.epoch}, step {self.step} — learning rate too high?"
 
 
-Event = RunStarted | TrainProgress | EpochEnd | RunFinished | RunStopped | RunFailed | RunDiverged
+Event = (
+    RunStarted
+    | TrainProgress
+    | EpochEnd
+    | RunFinished
+    | RunStopped
+    | RunFailed
+    | RunDiverged
+    | RunPaused
+    | RunResumed
+)
 
 
 def event_to_dict(event: Event) -> dict:
     """The event as a strict-JSON-ready dict whose "event" key names its kind.
 
-    A non-finite figure (a diverged loss) becomes None, since JSON has no NaN or infinity.
+    A non-finite figure (a diverged loss, a layer's NaN) becomes None, since JSON has no NaN or
+    infinity; so do those inside the layer-health records.
     """
-    fields = {k: None if _non_finite(v) else v for k, v in asdict(event).items()}
+    fields = _finite_or_none(asdict(event))
     if isinstance(event, RunDiverged):
         fields["message"] = event.message
     return {"event": event.kind, **fields}
 
 
-def _non_finite(value: object) -> bool:
-    return isinstance(value, float) and not math.isfinite(value)
+def _finite_or_none(value: object) -> object:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite_or_none(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite_or_none(v) for v in value]
+    return value
 
 
 EVENT_TYPES: dict[str, type[Event]] = {
@@ -202,6 +250,8 @@ EVENT_TYPES: dict[str, type[Event]] = {
         RunStopped,
         RunFailed,
         RunDiverged,
+        RunPaused,
+        RunResumed,
     )
 }
 """Each event's kind, as the "event" key of a metrics.jsonl line names it, and its class."""

@@ -1,4 +1,4 @@
-"""What the network makes of one test image: its prediction and each conv block's feature maps.
+"""What the network makes of one test image: its prediction and each layer's output in turn.
 
 The dashboard's activation viewer reads this; it works on a frozen CPU copy of the weights, so
 looking at a picture never touches the model a training thread is updating.
@@ -17,7 +17,7 @@ from torch import nn
 
 from lenet_tui.engine.config import ModelConfig
 from lenet_tui.engine.data import Dataset
-from lenet_tui.engine.model import build_lenet, conv_indices
+from lenet_tui.engine.model import build_lenet
 
 Grid = tuple[tuple[float, ...], ...]
 """A 2-D map as rows of floats."""
@@ -42,6 +42,17 @@ class Inspection:
     """Epochs the weights had trained for (0: the initial weights)."""
     finite: bool = True
     """False when the weights gave NaN or inf (a diverged run); those values are drawn as 0."""
+    kernels: tuple[tuple[Grid, ...], ...] = ()
+    """Each conv block's kernels, one k x k grid per output channel, averaged over the block's
+    input channels (conv1 has one: its own weights; d2l: 6 of 5x5, then 16 means of 6)."""
+    pools: tuple[tuple[Grid, ...], ...] = ()
+    """Each conv block's maps after its pooling (d2l: 6 of 14x14, then 16 of 5x5)."""
+    dense: tuple[tuple[float, ...], ...] = ()
+    """Each hidden dense layer's output after its activation (d2l: 120, then 84 values)."""
+    logits: tuple[float, ...] = ()
+    """The output layer's 10 values, before the softmax."""
+    probs: tuple[float, ...] = ()
+    """The softmax of the logits, one probability per class (top3 holds the largest three)."""
 
 
 class Inspector:
@@ -59,6 +70,8 @@ class Inspector:
         self.epoch = epoch
         """Epochs the snapshot had trained for."""
         self._predictions: torch.Tensor | None = None
+        self._kinds = _layer_kinds(self._model)
+        self._kernels: tuple[tuple[Grid, ...], ...] | None = None
 
     @classmethod
     def untrained(cls, config: ModelConfig, seed: int | None, data: Dataset) -> Inspector:
@@ -75,18 +88,18 @@ class Inspector:
 
     @torch.no_grad()
     def inspect(self, index: int) -> Inspection:
-        """Run test image `index` through the snapshot, keeping each conv block's outputs."""
+        """Run test image `index` through the snapshot, keeping every layer's output."""
         x = self._images[index].float().div(255).view(1, 1, 28, 28)
-        taps = _activation_after(self._model, conv_indices(self._model))
-        maps: list[torch.Tensor] = []
-        for i, layer in enumerate(self._model):
+        convs, pools, dense = [], [], []
+        for layer, kind in zip(self._model, self._kinds, strict=True):
             x = layer(x)
-            if i in taps:
-                maps.append(x[0])
-        finite = bool(torch.isfinite(x).all()) and all(bool(torch.isfinite(m).all()) for m in maps)
+            if kind:
+                {"conv": convs, "pool": pools, "dense": dense}[kind].append(x[0])
+        finite = bool(torch.isfinite(x).all()) and all(
+            bool(torch.isfinite(t).all()) for t in (*convs, *pools, *dense)
+        )
         # A diverged network yields NaN or inf; draw zeros rather than fail, and say so.
         probs = torch.nan_to_num(F.softmax(x[0], dim=0), nan=0.0)
-        maps = [torch.nan_to_num(m, nan=0.0, posinf=0.0, neginf=0.0) for m in maps]
         top = torch.topk(probs, 3)
         return Inspection(
             index=index,
@@ -94,10 +107,23 @@ class Inspector:
             predicted=int(top.indices[0]),
             top3=tuple(zip(top.indices.tolist(), top.values.tolist(), strict=True)),
             image=_grid(self._images[index].float().div(255)),
-            convs=tuple(tuple(_grid(channel) for channel in m) for m in maps),
+            convs=tuple(_grids(_finite(m)) for m in convs),  # (6, 28, 28), (16, 10, 10) in d2l
             epoch=self.epoch,
             finite=finite,
+            kernels=self.kernels(),
+            pools=tuple(_grids(_finite(m)) for m in pools),  # (6, 14, 14), (16, 5, 5)
+            dense=tuple(tuple(_finite(v).tolist()) for v in dense),  # (120,), (84,)
+            logits=tuple(_finite(x[0]).tolist()),  # (10,)
+            probs=tuple(probs.tolist()),
         )
+
+    @torch.no_grad()
+    def kernels(self) -> tuple[tuple[Grid, ...], ...]:
+        """Each conv's kernels averaged over its input channels (computed once per snapshot)."""
+        if self._kernels is None:
+            convs = [m for m in self._model if isinstance(m, nn.Conv2d)]
+            self._kernels = tuple(_grids(_finite(c.weight.mean(dim=1))) for c in convs)
+        return self._kernels
 
     def next_of_class(self, label: int, after: int) -> int | None:
         """The next test image of class `label` after position `after`, wrapping around.
@@ -136,15 +162,27 @@ class Inspector:
         return int(later[0] if len(later) else hits[0])
 
 
-def _activation_after(net: nn.Sequential, convs: tuple[int, ...]) -> set[int]:
-    """For each conv, the index of the activation that follows it (after any batch norm)."""
-    taps = set()
-    for conv in convs:
-        i = conv + 1
-        while not isinstance(net[i], (nn.Sigmoid, nn.ReLU)):
-            i += 1
-        taps.add(i)
-    return taps
+def _layer_kinds(net: nn.Sequential) -> tuple[str, ...]:
+    """What each layer's output is to the viewer: "conv" (a conv block's activation, after any
+    batch norm), "pool", "dense" (a hidden dense layer's activation) or "" (not kept)."""
+    kinds, dense = [], False
+    for layer in net:
+        if isinstance(layer, nn.Flatten):
+            dense = True
+        if isinstance(layer, (nn.Sigmoid, nn.ReLU)):
+            kinds.append("dense" if dense else "conv")
+        else:
+            kinds.append("pool" if isinstance(layer, (nn.AvgPool2d, nn.MaxPool2d)) else "")
+    return tuple(kinds)
+
+
+def _finite(values: torch.Tensor) -> torch.Tensor:
+    return torch.nan_to_num(values, nan=0.0, posinf=0.0, neginf=0.0)
+
+
+def _grids(maps: torch.Tensor) -> tuple[Grid, ...]:
+    """(C, H, W) -> one grid per channel."""
+    return tuple(_grid(channel) for channel in maps)
 
 
 def _grid(values: torch.Tensor) -> Grid:

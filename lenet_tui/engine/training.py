@@ -6,81 +6,57 @@ CLI prints and the dashboard draws.
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import math
 import secrets
-import threading
 import time
 import traceback
 from collections.abc import Callable, Generator, Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torch.optim.lr_scheduler import LRScheduler
 
 from lenet_tui.engine.augment import augment
 from lenet_tui.engine.config import TrainConfig
 from lenet_tui.engine.data import Dataset
 from lenet_tui.engine.devices import resolve_device
+from lenet_tui.engine.divergence import is_divergent
+from lenet_tui.engine.evaluation import evaluate
 from lenet_tui.engine.events import (
     EpochEnd,
     Event,
     RunDiverged,
     RunFailed,
     RunFinished,
+    RunPaused,
+    RunResumed,
     RunStarted,
     RunStopped,
     TrainProgress,
 )
+from lenet_tui.engine.health import HealthProbe
+from lenet_tui.engine.machine import machine_figures, reset_peak
 from lenet_tui.engine.model import build_lenet, count_parameters, layer_table
 from lenet_tui.engine.optim import build_optimizer, build_schedule
-from lenet_tui.engine.train_state import TrainState
-from lenet_tui.errors import DataError, LenetError
-
-EVAL_BATCH_SIZE = 1024
-DIVERGENCE_FACTOR = 20.0
-"""A running train loss this many times the first step's is divergence: see is_divergent.
-
-Measured on Fashion-MNIST (seed 0, CPU; running means of the epoch so far, reported after every
-step): healthy settings (sigmoid and ReLU, avg and max pooling, batch norm, lr 0.1, 0.9 and 10,
-batch 32 and 256) peaked at 17.0, 6.4 times their first step's loss; sigmoid LeNet at lr 50 never
-reported less than 162 (chance accuracy), at lr 1e4 about 1.2e5, at lr 1e30 about 1.2e31, and
-ReLU at lr 3 reached 2e20. 20 x (first-step loss, at least ln 10) leaves a margin of about 3 on
-either side.
-"""
+from lenet_tui.engine.run_control import RunControl
+from lenet_tui.engine.train_state import (
+    Loop,
+    TrainState,
+    capture,
+    check_resumable,
+    note_test_acc,
+    restore,
+)
+from lenet_tui.errors import DataError
 
 
-@dataclass
-class _Loop:
-    """What the training loop carries from step to step, and a checkpoint reads."""
+class _Sums(NamedTuple):
+    """The epoch's running sums on the device: summed loss and correct count."""
 
-    model: nn.Sequential
-    optimizer: torch.optim.Optimizer
-    schedule: LRScheduler | None
-    """Stepped after every optimizer step; None for the book's constant learning rate."""
-    shuffle: torch.Generator
-    """Draws each epoch's order."""
-    train_x: torch.Tensor
-    train_y: torch.Tensor
-    test_x: torch.Tensor
-    test_y: torch.Tensor
-    n: int
-    """Training examples per epoch (one fewer where batch norm would see a batch of one)."""
-    batches: int
-    report_every: int
-    epochs_done: int
-    """What a checkpoint taken now would resume after."""
-    step: int
-    reference: float | None
-    """The first step's loss, against which divergence is judged."""
-    augment_rng: torch.Generator
-    """Draws the flips and shifts of training images (when the settings ask for them)."""
-    best_test_acc: float | None = None
-    epochs_since_best: int = 0
-    """Epochs since test accuracy last improved, for early stopping."""
+    loss: torch.Tensor
+    correct: torch.Tensor
 
 
 class Trainer:
@@ -88,7 +64,8 @@ class Trainer:
 
     Settings and the device are checked here, so a bad one fails before anything starts; what can
     only fail on the device (out of memory, say) fails inside `run()` and becomes RunFailed.
-    `request_stop()` may be called from any thread; the run ends after the current batch.
+    `request_stop()`, `pause()` and `unpause()` may be called from any thread; each takes effect
+    after the current batch.
 
     With `resume` (a TrainState from a checkpoint of a run with the same settings), the run goes
     on after the state's epoch and, on the CPU, ends with the metrics an uninterrupted run gives.
@@ -109,17 +86,31 @@ class Trainer:
         if config.model.batch_norm and len(data.train_labels) < 2:
             raise DataError("batch norm needs at least 2 training examples; add data or drop it")
         if resume is not None:
-            _check_resumable(resume, self.config, data)
+            check_resumable(resume, self.config, data)
         self.data = data
         self.resume = resume
         self.model: nn.Sequential | None = None
         """The network being trained, from the start of `run()` on."""
-        self._stop = threading.Event()
+        self._control = RunControl()
         self._paused_state: Callable[[], TrainState] | None = None
 
     def request_stop(self) -> None:
-        """Ask the run to end after the batch in flight."""
-        self._stop.set()
+        """Ask the run to end after the batch in flight (at once, if it is paused)."""
+        self._control.request_stop()
+
+    def pause(self) -> None:
+        """Pause after the batch in flight: `run()` yields RunPaused and then waits, in the
+        thread that asks it for the next event, for `unpause()` or `request_stop()`."""
+        self._control.pause()
+
+    def unpause(self) -> None:
+        """Go on after a pause (RunResumed, then the steps the pause held back)."""
+        self._control.unpause()
+
+    @property
+    def paused(self) -> bool:
+        """A pause is asked for (or held) and neither an unpause nor a stop came since."""
+        return self._control.paused
 
     def checkpoint_state(self) -> TrainState:
         """The resumable state, while `run()` is paused at RunStarted or at an EpochEnd.
@@ -136,7 +127,8 @@ class Trainer:
         """Train; yields RunStarted, progress and epoch events, then one of RunFinished,
         RunStopped, RunDiverged or RunFailed.
 
-        Time the caller spends between events is not counted in examples/sec.
+        Time the caller spends between events, and time paused, is not counted in
+        examples/sec. A pause yields RunPaused and RunResumed between the progress events.
         """
         try:
             yield from self._run()
@@ -149,7 +141,11 @@ class Trainer:
         cfg, run_start = self.config, time.perf_counter()
         loop = self._prepare()
         first_epoch = loop.epochs_done
-        self._paused_state = lambda: self._state(loop)
+
+        def state() -> TrainState:
+            return capture(loop, cfg.to_dict(), len(self.data.train_labels))
+
+        self._paused_state = state
         yield RunStarted(
             config=cfg.to_dict(),
             device=str(self.device),
@@ -168,7 +164,7 @@ class Trainer:
                 return
             (train_loss, train_acc), start, epoch_seconds = trained
             train_seconds += epoch_seconds
-            test_loss, test_acc = evaluate(loop.model, loop.test_x, loop.test_y)
+            test_loss, test_acc, confusion = evaluate(loop.model, loop.test_x, loop.test_y)
             epoch_event = EpochEnd(
                 epoch=epoch + 1,
                 train_loss=train_loss,
@@ -177,10 +173,11 @@ class Trainer:
                 test_acc=test_acc,
                 seconds=time.perf_counter() - start,
                 examples_per_sec=loop.n / epoch_seconds,
+                confusion=confusion,
             )
             loop.epochs_done = epoch + 1
-            _note_test_acc(loop, test_acc)
-            self._paused_state = lambda: self._state(loop)
+            note_test_acc(loop, test_acc)
+            self._paused_state = state
             yield epoch_event
             self._paused_state = None
             if cfg.stops_early(loop.epochs_since_best):
@@ -197,142 +194,137 @@ class Trainer:
         )
 
     def _train_epoch(
-        self, loop: _Loop, epoch: int
+        self, loop: Loop, epoch: int
     ) -> Generator[Event, None, tuple[tuple[float, float], float, float] | None]:
-        """One pass over the training set, yielding progress (and a stop or a divergence).
+        """One pass over the training set, yielding progress (and a pause, a stop or a divergence).
 
         Returns the epoch's train (loss, acc), when its clock started (moved on by the time the
-        caller spent between events) and its training seconds; None if the run ended.
+        caller spent between events, and by pauses) and its training seconds; None if the run
+        ended.
         """
         cfg = self.config
         order = torch.randperm(len(loop.train_y), generator=loop.shuffle).to(self.device)
-        loss_sum = torch.zeros((), device=self.device)
-        correct = torch.zeros((), device=self.device, dtype=torch.long)
+        sums = _Sums(torch.zeros((), device=self.device),
+                     torch.zeros((), device=self.device, dtype=torch.long))  # fmt: skip
         start = time.perf_counter()
         for i in range(loop.batches):
+            if self._control.paused:
+                paused_for = yield from _pause(self._control, loop, epoch)
+                if paused_for is None:  # stopped while paused: RunStopped was yielded
+                    return None
+                start += paused_for
+            reporting = (i + 1) % loop.report_every == 0 or i + 1 == loop.batches
             idx = order[i * cfg.batch_size : min((i + 1) * cfg.batch_size, loop.n)]
-            x, y = loop.train_x[idx], loop.train_y[idx]
-            if cfg.augment != "none":
-                x = augment(x, cfg.augment, loop.augment_rng).contiguous(memory_format=self._layout)
-            _train_step(loop.model, loop.optimizer, x, y, loss_sum, correct)
-            loop.step += 1
-            if loop.reference is None:  # the run's one extra sync: the untrained net's loss
-                loop.reference = _read_means(loss_sum, correct, len(idx))[0]
-            if self._stop.is_set():
+            health = self._step(loop, idx, sums, watch=reporting)
+            if self._control.stop_requested:
                 yield RunStopped(epoch=epoch + 1, step=loop.step)
                 return None
-            if (i + 1) % loop.report_every == 0 or i + 1 == loop.batches:
+            if health is not None:
                 seen = min((i + 1) * cfg.batch_size, loop.n)
-                means = _read_means(loss_sum, correct, seen)  # the one sync per report
+                progress = self._progress(loop, epoch + (i + 1) / loop.batches, seen, sums,
+                                          health, start)  # fmt: skip
                 paused = time.perf_counter()
-                yield TrainProgress(epoch + (i + 1) / loop.batches, loop.step, *means,
-                                    examples_per_sec=seen / (paused - start),
-                                    lr=loop.optimizer.param_groups[0]["lr"])  # fmt: skip
-                if is_divergent(means[0], loop.reference):
-                    yield RunDiverged(epoch=epoch + 1, step=loop.step, train_loss=means[0])
+                yield progress
+                if is_divergent(progress.train_loss, loop.reference):
+                    yield RunDiverged(epoch + 1, loop.step, train_loss=progress.train_loss)
                     return None
                 start += time.perf_counter() - paused  # the caller's time is not training
             if loop.schedule is not None:  # after the report, which gives the lr this step used
                 loop.schedule.step()
-        return means, start, time.perf_counter() - start
+        return (progress.train_loss, progress.train_acc), start, time.perf_counter() - start
 
-    def _prepare(self) -> _Loop:
+    def _step(self, loop: Loop, idx: torch.Tensor, sums: _Sums, watch: bool) -> torch.Tensor | None:
+        """One SGD step on the examples `idx`; if watched (a reporting step), its layer health
+        figures, still on the device."""
+        x, y = loop.train_x[idx], loop.train_y[idx]
+        if self.config.augment != "none":
+            x = augment(x, self.config.augment, loop.augment_rng)
+            x = x.contiguous(memory_format=_layout(self.device))
+        if watch:
+            loop.health.arm()
+        try:
+            _train_step(loop.model, loop.optimizer, x, y, sums.loss, sums.correct)
+        finally:
+            loop.health.disarm()
+        loop.step += 1
+        if loop.reference is None:  # the run's one extra sync: the untrained net's loss
+            loop.reference = _read_means(sums.loss, sums.correct, len(idx))[0]
+        return loop.health.figures() if watch else None
+
+    def _progress(
+        self, loop: Loop, epoch: float, seen: int, sums: _Sums, health: torch.Tensor, start: float
+    ) -> TrainProgress:
+        """The report after `seen` examples of the epoch: the running means and the layer
+        health, read back from the device together (the one sync per report)."""
+        values = torch.cat(
+            [sums.loss.view(1), sums.correct.to(sums.loss.dtype).view(1), health]
+        ).tolist()
+        layers, activations = loop.health.read(values[2:])
+        return TrainProgress(
+            epoch,
+            loop.step,
+            values[0] / seen,
+            values[1] / seen,
+            examples_per_sec=seen / (time.perf_counter() - start),
+            lr=loop.optimizer.param_groups[0]["lr"],
+            layers=layers,
+            activations=activations,
+            **machine_figures(self.device)._asdict(),
+        )
+
+    def _prepare(self) -> Loop:
         """Build the model and optimizer, restore a resumed run's state, move the data over."""
         cfg = self.config
+        reset_peak(self.device)
         model, optimizer = self._build_model()
         n = len(self.data.train_labels)
         if cfg.model.batch_norm and n % cfg.batch_size == 1:
             n -= 1  # batch norm cannot train on a last batch of one: leave one random example out
         batches = math.ceil(n / cfg.batch_size)
         schedule = build_schedule(cfg, optimizer, batches)
-        train_x, train_y = self._to_device(self.data.train_images, self.data.train_labels)
-        test_x, test_y = self._to_device(self.data.test_images, self.data.test_labels)
-        loop = _Loop(
+        train_x, train_y = _to_device(self.data.train_images, self.data.train_labels, self.device)
+        test_x, test_y = _to_device(self.data.test_images, self.data.test_labels, self.device)
+        loop = Loop(
             model, optimizer, schedule, torch.Generator().manual_seed(cfg.seed), train_x,
             train_y, test_x, test_y, n, batches, max(1, batches // cfg.reports_per_epoch),
             epochs_done=0, step=0, reference=None,
-            augment_rng=torch.Generator().manual_seed(cfg.seed + 1),
+            augment_rng=torch.Generator().manual_seed(cfg.seed + 1), health=HealthProbe(model),
         )  # fmt: skip
         if self.resume is not None:
-            self._restore(loop, self.resume)
+            restore(loop, self.resume)
         return loop
-
-    def _restore(self, loop: _Loop, state: TrainState) -> None:
-        """Put a resumed run's model, optimizer, schedule, generators and counters back."""
-        loop.model.load_state_dict(state.model)
-        loop.optimizer.load_state_dict(state.optimizer)
-        if loop.schedule is not None and state.schedule is not None:
-            loop.schedule.load_state_dict(state.schedule)
-        loop.shuffle.set_state(state.shuffle_rng)
-        if state.augment_rng is not None:
-            loop.augment_rng.set_state(state.augment_rng)
-        torch.set_rng_state(state.torch_rng)
-        loop.epochs_done, loop.step, loop.reference = state.epoch, state.step, state.reference_loss
-        loop.best_test_acc, loop.epochs_since_best = state.best_test_acc, state.epochs_since_best
-
-    def _state(self, loop: _Loop) -> TrainState:
-        return TrainState(
-            epoch=loop.epochs_done,
-            step=loop.step,
-            model={k: v.detach().to("cpu", copy=True) for k, v in loop.model.state_dict().items()},
-            optimizer=copy.deepcopy(loop.optimizer.state_dict()),
-            schedule=None if loop.schedule is None else copy.deepcopy(loop.schedule.state_dict()),
-            shuffle_rng=loop.shuffle.get_state(),
-            augment_rng=loop.augment_rng.get_state(),
-            torch_rng=torch.get_rng_state(),
-            train_examples=len(self.data.train_labels),
-            reference_loss=loop.reference,
-            config=self.config.to_dict(),
-            best_test_acc=loop.best_test_acc,
-            epochs_since_best=loop.epochs_since_best,
-        )
 
     def _build_model(self) -> tuple[nn.Sequential, torch.optim.Optimizer]:
         model = build_lenet(self.config.model, seed=self.config.seed)
-        self.model = model.to(self.device, memory_format=self._layout)
+        self.model = model.to(self.device, memory_format=_layout(self.device))
         return self.model, build_optimizer(self.config, self.model.parameters())
 
-    def _to_device(self, images: torch.Tensor, labels: torch.Tensor):
-        x = images.to(self.device).unsqueeze(1).float().div_(255)  # (N, 1, 28, 28) in [0, 1]
-        return x.contiguous(memory_format=self._layout), labels.to(self.device, torch.long)
 
-    @property
-    def _layout(self) -> torch.memory_format:
-        # oneDNN's channels-last conv kernels are markedly faster on CPU (see benchmarks/).
-        return torch.channels_last if self.device.type == "cpu" else torch.contiguous_format
+def _layout(device: torch.device) -> torch.memory_format:
+    # oneDNN's channels-last conv kernels are markedly faster on CPU (see benchmarks/).
+    return torch.channels_last if device.type == "cpu" else torch.contiguous_format
 
 
-def _note_test_acc(loop: _Loop, test_acc: float) -> None:
-    if loop.best_test_acc is None or test_acc > loop.best_test_acc:
-        loop.best_test_acc, loop.epochs_since_best = test_acc, 0
-    else:
-        loop.epochs_since_best += 1
+def _to_device(
+    images: torch.Tensor, labels: torch.Tensor, device: torch.device
+) -> tuple[torch.Tensor, torch.Tensor]:
+    x = images.to(device).unsqueeze(1).float().div_(255)  # (N, 1, 28, 28) in [0, 1]
+    return x.contiguous(memory_format=_layout(device)), labels.to(device, torch.long)
 
 
-def is_divergent(train_loss: float, reference: float | None) -> bool:
-    """Whether a running train loss says the run has diverged.
+def _pause(control: RunControl, loop: Loop, epoch: int) -> Generator[Event, None, float | None]:
+    """Yield RunPaused and wait for an unpause (RunResumed) or a stop (RunStopped).
 
-    Non-finite, or above DIVERGENCE_FACTOR times the run's first-step loss (at least ln 10,
-    the loss of a uniform guess over ten classes). See DIVERGENCE_FACTOR for the measurements.
+    Returns the seconds paused, or None after a stop.
     """
-    if not math.isfinite(train_loss):
-        return True
-    if reference is None:
-        return False
-    floor = math.log(10)
-    return train_loss > DIVERGENCE_FACTOR * (reference if reference > floor else floor)
-
-
-def _check_resumable(state: TrainState, config: TrainConfig, data: Dataset) -> None:
-    if state.train_examples != len(data.train_labels):
-        raise DataError(
-            f"the checkpoint was trained on {state.train_examples:,} training images but this "
-            f"data has {len(data.train_labels):,}; resume with the run's own --data-dir"
-        )
-    if state.epoch >= config.epochs:
-        raise LenetError(
-            f"the run already finished all {config.epochs} epochs; there is nothing to resume"
-        )
+    began = time.perf_counter()
+    yield RunPaused(epoch=epoch + 1, step=loop.step)
+    control.wait_while_paused()
+    if control.stop_requested:
+        yield RunStopped(epoch=epoch + 1, step=loop.step)
+        return None
+    yield RunResumed(epoch + 1, loop.step, paused_seconds=time.perf_counter() - began)
+    return time.perf_counter() - began
 
 
 def _train_step(
@@ -352,22 +344,6 @@ def _train_step(
     with torch.no_grad():
         loss_sum += loss.detach() * y.numel()
         correct += (logits.argmax(dim=1) == y).sum()
-
-
-@torch.no_grad()
-def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> tuple[float, float]:
-    """Mean cross-entropy loss and accuracy of `model` on (x, y), in eval mode."""
-    was_training = model.training
-    model.eval()
-    loss_sum = torch.zeros((), device=x.device)
-    correct = torch.zeros((), device=x.device, dtype=torch.long)
-    for i in range(0, len(y), EVAL_BATCH_SIZE):
-        logits = model(x[i : i + EVAL_BATCH_SIZE])
-        labels = y[i : i + EVAL_BATCH_SIZE]
-        loss_sum += F.cross_entropy(logits, labels, reduction="sum")
-        correct += (logits.argmax(dim=1) == labels).sum()
-    model.train(was_training)
-    return _read_means(loss_sum, correct, len(y))
 
 
 def _read_means(loss_sum: torch.Tensor, correct: torch.Tensor, count: int) -> tuple[float, float]:

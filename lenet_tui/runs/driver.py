@@ -3,8 +3,9 @@
 `--no-ui` and the dashboard make a `RunDriver` (a new run, or a kept run going on), iterate
 `run()` and render what it yields. Everything about what a run keeps is decided here: the folder
 and its lock, every event in metrics.jsonl, a checkpoint at the start and at each epoch end, the
-weights handed to a viewer, and, after a stop, divergence or failure, which checkpoint is on disk
-(`Kept`) for the front end to say how to go on. Knows nothing about any user interface.
+test set's confusion matrix and per-class accuracy as CSV at each epoch end, the weights handed
+to a viewer, and, after a stop, divergence or failure, which checkpoint is on disk (`Kept`) for
+the front end to say how to go on. Knows nothing about any user interface.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from lenet_tui.engine.inspection import Inspector
 from lenet_tui.engine.training import Trainer
 from lenet_tui.errors import RunFolderError
 from lenet_tui.runs.checkpoint import Checkpoint, save_checkpoint
+from lenet_tui.runs.class_results import write_class_results
 from lenet_tui.runs.event_log import EventLog
 from lenet_tui.runs.folder import RunFolder, RunLock
 
@@ -91,7 +93,9 @@ class RunDriver:
     Made with `new` or `resume`, which check the settings, the device and the data without
     writing anything. `open()` (or entering the driver as a context) makes or takes the folder and
     its lock; `run()` then yields the engine's events, each logged (and at RunStarted and every
-    EpochEnd checkpointed) before the caller sees it; `close()` releases the folder.
+    EpochEnd checkpointed, at every EpochEnd its class results written) before the caller sees
+    it; `close()` releases the folder. `pause()`, `unpause()` and `request_stop()` may be called
+    from any thread while `run()` is iterated.
     """
 
     def __init__(self, trainer: Trainer, *, folder: RunFolder | None = None,
@@ -167,6 +171,8 @@ class RunDriver:
                 self._boundary = event.epoch
             elif isinstance(event, RunStarted):
                 self._boundary = event.start_epoch
+            if isinstance(event, EpochEnd) and event.confusion:
+                write_class_results(self.folder.path, event.confusion, self.trainer.data.classes)
             if isinstance(event, EpochEnd) or (
                 isinstance(event, RunStarted) and not event.start_epoch
             ):
@@ -182,8 +188,23 @@ class RunDriver:
         return Inspector(model, self.trainer.data, self._boundary)
 
     def request_stop(self) -> None:
-        """End the run after the batch in flight; safe from any thread or a signal handler."""
+        """End the run after the batch in flight (at once if paused); safe from any thread or a
+        signal handler."""
         self.trainer.request_stop()
+
+    def pause(self) -> None:
+        """Pause after the batch in flight: `run()` yields RunPaused (logged), then waits in the
+        thread that iterates it until `unpause()` or `request_stop()`."""
+        self.trainer.pause()
+
+    def unpause(self) -> None:
+        """Go on after a pause: `run()` yields RunResumed (logged), then trains on."""
+        self.trainer.unpause()
+
+    @property
+    def paused(self) -> bool:
+        """A pause is asked for (or held) and neither an unpause nor a stop came since."""
+        return self.trainer.paused
 
     def close(self) -> None:
         """Close the metrics file and release the folder's lock."""

@@ -4,7 +4,11 @@ A run folder holds:
 
 - `config.toml`: the resolved settings (the seed included), readable by `--config`;
 - `metrics.jsonl`: every engine event as one JSON object per line, each line flushed and fsynced;
-- `checkpoint.pt`: the state after the last finished epoch (epoch 0: before the first step).
+- `checkpoint.pt`: the state after the last finished epoch (epoch 0: before the first step);
+- `confusion.csv` and `per_class.csv`: the test set's confusion matrix and per-class accuracy
+  after the latest epoch (rewritten at each epoch end);
+- `notes.toml` (when given in the Runs tab): the run's name and note;
+- screenshots (`screenshot-*.svg`) saved from the dashboard.
 
 config.toml and checkpoint.pt are replaced atomically, and metrics.jsonl only ever grows by
 whole lines (a resume first rewrites it atomically to the events up to its checkpoint), so a
@@ -82,7 +86,7 @@ class RunFolder:
 
         An existing folder is used only if it holds no run yet.
         """
-        folder = cls(Path(path) if path is not None else _fresh_name(default_runs_dir()))
+        folder = cls(Path(path) if path is not None else fresh_name(default_runs_dir()))
         folder.refuse_if_used()
         try:
             folder.path.mkdir(parents=True, exist_ok=True)
@@ -226,7 +230,7 @@ def _epochs(n: int) -> str:
     return f"{n} epoch" if n == 1 else f"{n} epochs"
 
 
-def _fresh_name(base: Path) -> Path:
+def fresh_name(base: Path) -> Path:
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     path, n = base / stamp, 1
     while path.exists():

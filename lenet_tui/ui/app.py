@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import os
 import signal
 import time
@@ -21,6 +22,7 @@ from lenet_tui.engine.config import TrainConfig
 from lenet_tui.engine.data import Dataset
 from lenet_tui.engine.data_source import DataSource
 from lenet_tui.engine.devices import available_devices
+from lenet_tui.runs.folder import default_runs_dir
 from lenet_tui.ui.screens.dashboard import NARROW, DashboardScreen
 from lenet_tui.ui.screens.help import HelpScreen
 from lenet_tui.ui.widgets.train_view import Clock
@@ -43,12 +45,14 @@ class LenetApp(App[None]):
     BINDINGS = [
         Binding("f1", "help", "Help"),
         Binding("ctrl+q", "quit", "Quit", priority=True),
+        Binding("ctrl+s", "save_screen", "Screenshot", show=False, priority=True),
     ]
 
     def __init__(self, dashboard: DashboardScreen) -> None:
         super().__init__()
         self.dashboard = dashboard
         self._exit_code = 0
+        self._collections = 0
         """What the process exits with: 0, or 128 + N after signal N."""
 
     def on_load(self) -> None:
@@ -60,6 +64,20 @@ class LenetApp(App[None]):
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):  # Windows
                 loop.add_signal_handler(signum, self.quit_on_signal, signum)
 
+    def on_ready(self) -> None:
+        # What exists now (torch, Textual, the widgets) lives as long as the app. Left in the
+        # collector's view, every full collection walks all of it, ~250 ms on a busy 2-core
+        # machine, at any moment, and a key's redraw waits for it (bench_dashboard.py). Frozen,
+        # a full collection walks only what was made since; and collections run at set times,
+        # young objects every second, all of them once a minute.
+        gc.freeze()
+        gc.disable()
+        self.set_interval(1.0, self._collect, name="gc")
+
+    def _collect(self) -> None:
+        self._collections += 1
+        gc.collect(2 if self._collections % 60 == 0 else 1)
+
     def get_default_screen(self) -> Screen:
         return self.dashboard
 
@@ -69,6 +87,7 @@ class LenetApp(App[None]):
             footer.show_command_palette = event.size.width >= NARROW  # ctrl+p still opens it
 
     def on_unmount(self) -> None:
+        gc.enable()
         loop = asyncio.get_running_loop()
         for signum in QUIT_SIGNALS:
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
@@ -78,8 +97,20 @@ class LenetApp(App[None]):
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
 
+    def action_save_screen(self) -> None:
+        """Save the screen as an SVG in the newest run's folder (else the runs folder)."""
+        folder = self.dashboard.last_folder or default_runs_dir()
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            saved = self.save_screenshot(path=str(folder))
+        except OSError as exc:
+            self.notify(f"cannot save it in {folder}: {exc.strerror}", severity="error")
+            return
+        self.notify(saved, title="Screen saved", timeout=10)
+
     async def action_quit(self) -> None:
         """Stop a run in progress first, so the process ends with the terminal restored."""
+        self.dashboard.grid.stop()  # no further run of a grid starts while this one stops
         await self.dashboard.train_view.stop_and_wait()
         self.exit(return_code=self._exit_code)
 
@@ -95,6 +126,7 @@ class LenetApp(App[None]):
     async def _quit_hung_up(self) -> None:
         """The terminal is gone: there is nothing to restore, and Textual's shutdown would wait
         forever to write to it, so once the run's files are complete the process just ends."""
+        self.dashboard.grid.stop()
         await self.dashboard.train_view.stop_and_wait()
         os._exit(self._exit_code)
 
@@ -114,6 +146,7 @@ class LenetApp(App[None]):
             "Pick test images, see conv feature maps",
             lambda: board.action_show_tab("activations"),
         )
+        yield SystemCommand("Save screen", "An SVG in the run's folder", self.action_save_screen)
         yield SystemCommand("Keys", "Every key of lenet-tui", self.action_help)
 
 

@@ -22,45 +22,44 @@ from lenet_tui.engine.config import TrainConfig
 from lenet_tui.engine.data import Dataset, load_dataset
 from lenet_tui.engine.data_source import BUNDLED, TITLES, DataSource
 from lenet_tui.engine.events import Event
-from lenet_tui.errors import LenetError
-from lenet_tui.runs.driver import KeptRun, RunDriver
-from lenet_tui.runs.folder import default_runs_dir
-from lenet_tui.runs.history import list_runs
+from lenet_tui.errors import LenetError, one_line
+from lenet_tui.runs.driver import RunDriver
+from lenet_tui.ui.grid_session import GridSession
 from lenet_tui.ui.messages import (
     DataFailed,
     DataLoaded,
     ModelPreview,
-    ResumeFailed,
-    ResumeReady,
     RunEnded,
     RunOpened,
     TrainingEvent,
     WeightsSnapshot,
 )
-from lenet_tui.ui.screens.resume import ResumeScreen
+from lenet_tui.ui.screens.grid_runs import GridRuns
+from lenet_tui.ui.screens.kept_runs import KeptRuns
 from lenet_tui.ui.session import Phase, Request, ResumeRequest, StartRequest
 from lenet_tui.ui.widgets.activation_viewer import ActivationViewer
 from lenet_tui.ui.widgets.config_form import ConfigForm
+from lenet_tui.ui.widgets.confusion_images import ConfusionImages
 from lenet_tui.ui.widgets.errors_view import ErrorsView
 from lenet_tui.ui.widgets.runs_view import RunsView
 from lenet_tui.ui.widgets.train_view import Clock, TrainView
 
 NARROW = 100
 """Terminals narrower than this get the compact layout (80x24 must stay readable)."""
+TABS = tuple(enumerate(("train", "activations", "runs", "errors")))
+"""The tabs, F2 to F5."""
 
 
-class DashboardScreen(Screen[None]):
+class DashboardScreen(GridRuns, KeptRuns, Screen[None]):
     """Edit the settings, start a run, watch LeNet learn."""
 
     BINDINGS = [
         Binding("ctrl+r", "start", "Start", priority=True),
         Binding("ctrl+x", "stop", "Stop", priority=True),
+        Binding("f8", "pause", "Pause", priority=True),
         Binding("ctrl+n", "new_run", "New run", priority=True),
         Binding("ctrl+o", "resume", "Resume", priority=True),
-        Binding("f2", "show_tab('train')", "Train", show=False),
-        Binding("f3", "show_tab('activations')", "Activations", show=False),
-        Binding("f4", "show_tab('runs')", "Runs", show=False),
-        Binding("f5", "show_tab('errors')", "Errors", show=False),
+        *(Binding(f"f{2 + i}", f"show_tab('{t}')", t.title(), show=False) for i, t in TABS),
     ]
 
     phase: reactive[Phase] = reactive(Phase.LOADING, bindings=True)
@@ -81,20 +80,18 @@ class DashboardScreen(Screen[None]):
         self.session_folders: list[Path] = []
         """Every run folder used in this session, for the ctrl+o list."""
         self.last_folder: Path | None = None
+        self.grid = GridSession()
+        """The grid started from the form (its vary field), if any: its runs train in turn."""
         self.train_view = TrainView(config, devices, clock, id="train-body")
         self._dataset = config.dataset  # loaded at the start (the form's may differ later)
 
     def compose(self) -> ComposeResult:
         yield Header()
         with TabbedContent(id="tabs"):
-            with TabPane("Train  F2", id="train"):
-                yield self.train_view
-            with TabPane("Activations  F3", id="activations"):
-                yield ActivationViewer(id="viewer")
-            with TabPane("Runs  F4", id="runs"):
-                yield RunsView(id="runs-view")
-            with TabPane("Errors  F5", id="errors"):
-                yield ErrorsView(id="errors-view")
+            yield TabPane("Train  F2", self.train_view, id="train")
+            yield TabPane("Activations  F3", ActivationViewer(id="viewer"), id="activations")
+            yield TabPane("Runs  F4", RunsView(id="runs-view"), id="runs")
+            yield TabPane("Errors  F5", ErrorsView(id="errors-view"), id="errors")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -119,7 +116,7 @@ class DashboardScreen(Screen[None]):
         try:
             self.post_message(DataLoaded(load_dataset(source, dataset)))
         except Exception as exc:  # a bug or the machine (memory) too: never a silent hang
-            self.post_message(DataFailed(_one_line(exc)))
+            self.post_message(DataFailed(one_line(exc)))
 
     @on(DataLoaded)
     def data_ready(self, message: DataLoaded) -> None:
@@ -152,32 +149,24 @@ class DashboardScreen(Screen[None]):
         running = self.phase is Phase.RUNNING
         if action == "start":
             return False if running else (self.query_one(ConfigForm).config is not None or None)
-        if action in ("stop", "new_run", "resume"):
-            return running if action == "stop" else not running
+        if action in ("stop", "pause", "new_run", "resume"):
+            return running if action in ("stop", "pause") else not running
         return True
 
+    @on(ConfigForm.StartPressed)
     def action_start(self) -> None:
-        config = self.query_one(ConfigForm).config
+        form = self.query_one(ConfigForm)
+        config = form.config
         if config is None:
             self.notify("fix the highlighted fields first", severity="warning")
         elif self._ready_for(StartRequest(), "starts") and self.data is not None:
             if self.data.name != config.dataset:  # the form asks for the other dataset
                 self._load_then(StartRequest(), self._chosen, config.dataset)
                 return
+            if form.grid_request is not None:
+                self._begin_grid(config, form.grid_request)
+                return
             self._begin(lambda: RunDriver.new(config, self.data, self._run_dir), "Cannot start")
-
-    def resume_run(self, kept: KeptRun) -> None:
-        """Go on with a kept run now, or once the data is in memory."""
-        if not self._ready_for(ResumeRequest(kept), "resumes") or self.data is None:
-            return
-        if self.data.name != kept.config.dataset:
-            self._load_then(
-                ResumeRequest(kept), kept.data_source(self._chosen), kept.config.dataset
-            )
-        elif mismatch := kept.data_mismatch(self.data, self._chosen):
-            self.notify(mismatch, title="Cannot resume", severity="error", timeout=30)
-        elif self._begin(lambda: RunDriver.resume(kept, self.data), "Cannot resume", kept.history):
-            self.query_one(ConfigForm).set_config(kept.config)
 
     def _load_then(self, request: Request, source: DataSource | None, dataset: str) -> None:
         self.notify(f"loading {dataset}; the run begins as soon as it is in memory")
@@ -208,11 +197,17 @@ class DashboardScreen(Screen[None]):
             return False
         self.phase = Phase.RUNNING
         self.train_view.start(driver, history)
+        self.query_one(ErrorsView).replay(history, driver.start_epoch)
         return True
 
     def action_stop(self) -> None:
-        if self.phase is Phase.RUNNING:
-            self.train_view.stop()
+        if self.grid.active:  # no further run of the grid starts
+            self.grid.stop()
+            self.notify(self.grid.outcome, title="Grid stopped", severity="warning", timeout=30)
+        self.train_view.stop()  # if a run is training
+
+    def action_pause(self) -> None:
+        self.train_view.toggle_pause()  # after the current batch, or go on
 
     def action_new_run(self) -> None:
         if self.phase is Phase.RUNNING:
@@ -221,44 +216,9 @@ class DashboardScreen(Screen[None]):
         self.action_show_tab("train")
         self.train_view.show_form()
 
-    def action_resume(self) -> None:
-        """Pick a kept run and go on from its last checkpoint."""
-        if self.phase is Phase.RUNNING:
-            self.notify("stop the run first (ctrl+x)", severity="warning")
-            return
-        where = default_runs_dir()
-        runs = list_runs(where, also=self.session_folders)
-        self.app.push_screen(ResumeScreen(runs, where, self.last_folder), self._resume_chosen)
-
-    def _resume_chosen(self, path: Path | None) -> None:
-        if path is not None:
-            self.open_run(path)
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="open")
-    def open_run(self, path: Path) -> None:
-        """Check and read a kept run's settings, checkpoint and metrics (reads torch files)."""
-        try:
-            self.post_message(ResumeReady(KeptRun.open(path)))
-        except Exception as exc:  # a bug or the machine too: shown, never a dead worker
-            self.post_message(ResumeFailed(_one_line(exc)))
-
-    @on(ResumeFailed)
-    def resume_failed(self, message: ResumeFailed) -> None:
-        self.notify(message.error, title="Cannot resume", severity="error", timeout=30)
-        if self.phase is Phase.OPENING:  # started with --resume: still of use without it
-            self._load(self._chosen, self._dataset)
-
-    @on(ResumeReady)
-    def resume_ready(self, message: ResumeReady) -> None:
-        if self.phase is Phase.OPENING:  # started with --resume: load the data it needs
-            kept = message.kept
-            self._load(kept.data_source(self._chosen), kept.config.dataset)
-        self.resume_run(message.kept)
-
     @on(RunOpened)
     def run_opened(self, message: RunOpened) -> None:
-        path = message.folder.path
-        self.last_folder = path
+        self.last_folder = path = message.folder.path
         if self._run_dir is not None and path == Path(self._run_dir):
             self._run_dir = None  # it holds its run now; later runs get new default folders
         if path not in self.session_folders:
@@ -266,18 +226,20 @@ class DashboardScreen(Screen[None]):
         self.query_one(RunsView).run_opened(message.folder)
 
     @on(TrainingEvent)
-    def share_event(self, message: TrainingEvent) -> None:
-        """The Train tab drew it; the Runs and Errors tabs follow the run too."""
+    def share_event(self, message: TrainingEvent) -> None:  # the Train tab drew it
         self.query_one(RunsView).follow(message)
         self.query_one(ErrorsView).follow(message)
 
     @on(RunEnded)
     def run_ended(self) -> None:
         self.phase = Phase.READY
+        if self.grid.active:
+            self._next_grid_run()
 
     def action_show_tab(self, tab: str) -> None:
+        self.set_focus(None)  # focus left in the hidden tab would show that tab again
         self.query_one(TabbedContent).active = tab
-        if tab == "activations":
+        if tab == "activations":  # the other tabs focus their own keys' widget when shown
             self.query_one(ActivationViewer).focus()
 
     @on(ModelPreview)
@@ -285,6 +247,7 @@ class DashboardScreen(Screen[None]):
     def offer_weights(self, message: ModelPreview | WeightsSnapshot) -> None:
         """New weights for the viewer, which draws them now if its tab is shown, else when it is
         (drawing while the Train tab is shown is work nobody sees, taken from training)."""
+        self.query_one(ErrorsView).offer_weights(message)
         if message.inspector is not None:  # None: a preview made before the images were loaded
             shown = self.query_one(TabbedContent).active == "activations"
             self.query_one(ActivationViewer).offer_weights(message.inspector, shown=shown)
@@ -294,15 +257,11 @@ class DashboardScreen(Screen[None]):
         if event.pane.id == "activations":
             self.query_one(ActivationViewer).draw_unseen()
 
+    @on(ConfusionImages.Opened)
+    def open_image(self, message: ConfusionImages.Opened) -> None:  # picked in the Errors tab
+        self.query_one(ActivationViewer).show_image(message.index)
+        self.action_show_tab("activations")
+
     @on(ConfigForm.Changed)
     def form_changed(self) -> None:
         self.refresh_bindings()
-
-    @on(ConfigForm.StartPressed)
-    def form_start(self) -> None:
-        self.action_start()
-
-
-def _one_line(exc: Exception) -> str:
-    """What went wrong, for a notification: a user's error as it is, anything else by type."""
-    return str(exc) if isinstance(exc, LenetError) else f"{type(exc).__name__}: {exc}"

@@ -1,12 +1,11 @@
-"""Pick a test image with the keyboard; see the prediction and every conv block's feature maps."""
+"""Pick a test image with the keyboard; see the prediction, each conv block's kernels and feature
+maps, or the whole forward pass; pin an image to compare another with it on a shared scale."""
 
 from __future__ import annotations
 
 import random
 from dataclasses import dataclass
 
-from rich.console import Group
-from rich.table import Table
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -21,10 +20,14 @@ from lenet_tui.engine.config import ModelConfig
 from lenet_tui.engine.data import CLASS_NAMES
 from lenet_tui.engine.inspection import Inspection, Inspector
 from lenet_tui.ui.widgets.feature_maps import FeatureMaps
-from lenet_tui.ui.widgets.heatmap import GRAYSCALE, Grid, Heatmap, downsample
+from lenet_tui.ui.widgets.forward_pass import forward_pass
+from lenet_tui.ui.widgets.heatmap import GRAYSCALE, Heatmap, downsample
+from lenet_tui.ui.widgets.image_panel import caption, comparison, prediction
 
 MAX_CONV_BLOCKS = 3
 """The most conv blocks ModelConfig allows: one row of feature maps each."""
+KEYS = Text("← → n p browse, r random\nm mistake ␣ pin f forward", style="dim")
+"""The viewer's keys that the footer has no room for (shown at every size)."""
 
 
 class ActivationViewer(Horizontal, can_focus=True):
@@ -34,21 +37,28 @@ class ActivationViewer(Horizontal, can_focus=True):
     BINDINGS = [
         Binding("right,n", "step(1)", "Browse", key_display="← →"),
         Binding("left,p", "step(-1)", "Previous", show=False),
-        Binding("0", "by_class(0)", "Class", key_display="0-9"),
+        # The footer must fit 80 columns beside the screen's keys: the rest are in the keys line.
+        Binding("space", "pin", "Pin", key_display="␣"),
+        Binding("f", "toggle_forward", "Forward", show=False),
+        Binding("0", "by_class(0)", "Class", key_display="0-9", show=False),
         *(Binding(str(c), f"by_class({c})", CLASS_NAMES[c], show=False) for c in range(1, 10)),
-        Binding("r", "random", "Random"),
-        Binding("m", "misclassified", "Mistake"),
+        Binding("r", "random", "Random", show=False),
+        Binding("m", "misclassified", "Mistake", show=False),
         Binding("pagedown", "scroll_maps(1)", "Scroll", show=False),
         Binding("pageup", "scroll_maps(-1)", "Scroll", show=False),
     ]
 
-    inspection: reactive[Inspection | None] = reactive(None)
+    inspection: reactive[Inspection | None] = reactive(None, always_update=True)
+    forward: reactive[bool] = reactive(False)
+    """Show the forward pass, layer by layer, instead of the kernels and feature maps."""
 
     @dataclass
     class Inspected(Message):
-        """A selection was computed off the UI thread."""
+        """A selection (and the pinned image, through the same weights) computed off the UI
+        thread."""
 
         inspection: Inspection
+        pinned: Inspection | None = None
 
     @dataclass
     class Found(Message):
@@ -72,6 +82,10 @@ class ActivationViewer(Horizontal, can_focus=True):
         """The label names of the weights' dataset; Fashion-MNIST's until an inspector comes."""
         self._unseen: Inspector | None = None
         """The newest weights, while the tab is hidden."""
+        self._pin: int | None = None
+        """The test image pinned for comparison, if any."""
+        self.pinned: Inspection | None = None
+        """The pinned image through the shown weights; drawn beside `inspection`."""
 
     def compose(self) -> ComposeResult:
         with Vertical(id="viewer-side"):
@@ -79,6 +93,7 @@ class ActivationViewer(Horizontal, can_focus=True):
             yield Static(id="viewer-image")
             yield Static(id="viewer-image-small")
             yield Static(id="viewer-prediction")
+            yield Static(KEYS, id="viewer-hints")
             yield Static(_class_keys(self._class_names), id="viewer-keys")
         with VerticalScroll(id="viewer-maps", can_focus=False):
             for block in range(MAX_CONV_BLOCKS):
@@ -89,6 +104,8 @@ class ActivationViewer(Horizontal, can_focus=True):
                 title.display = maps.display = block < len(ModelConfig().channels)
                 yield title
                 yield maps
+        with VerticalScroll(id="viewer-forward", can_focus=False):
+            yield Static(id="forward-pass")
 
     def offer_weights(self, inspector: Inspector, *, shown: bool) -> None:
         """New weights: drawn now if the tab is `shown`, else kept for `draw_unseen`."""
@@ -109,6 +126,10 @@ class ActivationViewer(Horizontal, can_focus=True):
     def show_weights(self, inspector: Inspector) -> None:
         """Redraw the chosen image through new weights (a new epoch, new model options)."""
         self._inspector = inspector
+        if self._pin is not None and (
+            self._pin >= inspector.size or inspector.classes != self._class_names
+        ):
+            self._pin = self.pinned = None  # another test set: the pinned image is not in it
         if inspector.classes != self._class_names:
             self._class_names = inspector.classes
             self.query_one("#viewer-keys", Static).update(_class_keys(self._class_names))
@@ -135,8 +156,22 @@ class ActivationViewer(Horizontal, can_focus=True):
             self._find_mistake(self._inspector, self._target)
 
     def action_scroll_maps(self, pages: int) -> None:
-        maps = self.query_one("#viewer-maps", VerticalScroll)
-        maps.scroll_page_down() if pages > 0 else maps.scroll_page_up()
+        pane = self.query_one("#viewer-forward" if self.forward else "#viewer-maps", VerticalScroll)
+        pane.scroll_page_down() if pages > 0 else pane.scroll_page_up()
+
+    def action_pin(self) -> None:
+        """Pin the shown image (another picked is then drawn beside it), or unpin."""
+        if self.inspection is None:
+            self.notify("no image to pin yet", severity="warning")
+            return
+        if self._pin is None:
+            self._pin, self.pinned = self.inspection.index, self.inspection
+        else:
+            self._pin = self.pinned = None
+        self.inspection = self.inspection  # redraw, now with (or without) the pinned image
+
+    def action_toggle_forward(self) -> None:
+        self.forward = not self.forward
 
     def _ready(self) -> bool:
         if self._inspector is None:
@@ -147,13 +182,14 @@ class ActivationViewer(Horizontal, can_focus=True):
         """Choose `index` now (so quick key presses add up) and draw it when it is computed."""
         self._target = index
         if self._inspector is not None:
-            self._inspect(self._inspector, index)
+            self._inspect(self._inspector, index, self._pin)
 
     @work(thread=True, exclusive=True, group="inspect", exit_on_error=False)
-    def _inspect(self, inspector: Inspector, index: int) -> None:
+    def _inspect(self, inspector: Inspector, index: int, pinned: int | None) -> None:
         result = inspector.inspect(index)
+        other = None if pinned is None else inspector.inspect(pinned)
         if not get_current_worker().is_cancelled:  # else a newer choice supersedes this one
-            self.post_message(self.Inspected(result))
+            self.post_message(self.Inspected(result, other))
 
     @work(thread=True, exclusive=True, group="find", exit_on_error=False)
     def _find_mistake(self, inspector: Inspector, after: int) -> None:
@@ -172,6 +208,10 @@ class ActivationViewer(Horizontal, can_focus=True):
 
     @on(Inspected)
     def store_inspection(self, message: Inspected) -> None:
+        if self._pin is None:
+            self.pinned = None
+        elif message.pinned is not None and message.pinned.index == self._pin:
+            self.pinned = message.pinned  # else pinned after this was asked: keep what was pinned
         self.inspection = message.inspection
 
     @on(NothingFound)
@@ -181,76 +221,54 @@ class ActivationViewer(Horizontal, can_focus=True):
     def watch_inspection(self, inspection: Inspection | None) -> None:
         if inspection is None:
             return
-        self._show_image(inspection)
-        self.query_one("#viewer-prediction", Static).update(
-            _prediction(inspection, self._class_names)
-        )
-        self._show_maps(inspection.convs)
+        self.set_class(self.pinned is not None, "-comparing")
+        self._show_side(inspection)
+        self._show_pane()
 
-    def _show_image(self, inspection: Inspection) -> None:
-        """The caption (which image, its class, which weights) and the image at two sizes."""
-        weights = f"after epoch {inspection.epoch}" if inspection.epoch else "initial (untrained)"
+    def watch_forward(self, forward: bool) -> None:
+        self.query_one("#viewer-maps").display = not forward
+        self.query_one("#viewer-forward").display = forward
+        self._show_pane()
+
+    def _show_pane(self) -> None:
+        """Draw the pane in view (the other is drawn when it comes into view)."""
+        if self.inspection is None:
+            return
+        if self.forward:
+            view = forward_pass(self.inspection, self._class_names)
+            self.query_one("#forward-pass", Static).update(view)
+        else:
+            self._show_maps(self.inspection, self.pinned)
+
+    def _show_side(self, inspection: Inspection) -> None:
+        """The caption, then the image at two sizes and its prediction, or both images'."""
+        size = self._inspector.size if self._inspector else 0
         self.query_one("#viewer-caption", Static).update(
-            Text.assemble(
-                (f"test image {inspection.index + 1:,}", "bold"),
-                f" of {self._inspector.size if self._inspector else 0:,}\n",
-                ("true class ", "dim"),
-                (self._class_names[inspection.label], "bold"),
-                ("\nweights ", "dim"),
-                weights,
-            )
+            caption(inspection, size, self._class_names, self.pinned)
         )
+        shown = self.query_one("#viewer-prediction", Static)
+        if self.pinned is not None:
+            shown.update(comparison(self.pinned, inspection, self._class_names))
+            return
+        shown.update(prediction(inspection, self._class_names))
         image = inspection.image
         self.query_one("#viewer-image", Static).update(Heatmap(image, GRAYSCALE, stretch=False))
         small = Heatmap(downsample(image, 2), GRAYSCALE, stretch=False)
         self.query_one("#viewer-image-small", Static).update(small)
 
-    def _show_maps(self, convs: tuple[tuple[Grid, ...], ...]) -> None:
-        """A titled row of feature maps per conv block; the rows of absent blocks hidden."""
+    def _show_maps(self, shown: Inspection, pinned: Inspection | None) -> None:
+        """A titled row of kernels and feature maps per conv block; absent blocks' rows hidden."""
         for block in range(MAX_CONV_BLOCKS):
             name = f"conv{block + 1}"
             title = self.query_one(f"#{name}-title", Static)
             maps = self.query_one(f"#{name}-maps", FeatureMaps)
-            grids = convs[block] if block < len(convs) else ()
-            title.display = maps.display = bool(grids)
-            if grids:
-                title.update(_maps_title(name, grids, shown_factor=maps.factor))
-            maps.show(grids)
-
-
-def _prediction(inspection: Inspection, classes: tuple[str, ...]) -> Group:
-    if not inspection.finite:
-        return Group(Text("these weights give NaN or inf: the run diverged", style="bold red"))
-    right = inspection.predicted == inspection.label
-    verdict = Text.assemble(
-        ("predicted ", "dim"),
-        (classes[inspection.predicted], "bold green" if right else "bold red"),
-        ("  ✓" if right else "  ✗", "green" if right else "red"),
-    )
-    table = Table.grid(padding=(0, 1))
-    table.add_column(no_wrap=True, width=11)
-    table.add_column(justify="right", width=4)
-    table.add_column()
-    for label, p in inspection.top3:
-        table.add_row(classes[label], f"{p:.0%}", Text("█" * round(p * 10), style="cyan"))
-    return Group(verdict, table)
-
-
-def _maps_title(name: str, maps: tuple[Grid, ...], shown_factor: int) -> Text:
-    h, w = len(maps[0]), len(maps[0][0])
-    # downsample keeps a trailing partial block: 29x29 at factor 2 is drawn 15x15
-    drawn_w, drawn_h = -(-w // shown_factor), -(-h // shown_factor)
-    shown = f", drawn {drawn_w}×{drawn_h}" if shown_factor > 1 else ""
-    return Text.assemble(
-        (name, "bold"),
-        f" · {len(maps)} feature maps of {w}×{h}{shown}",
-        ("  dark = low, yellow = high (each map scaled to its own range)", "dim"),
-    )
+            title.display = maps.display = block < len(shown.convs)
+            title.update(maps.show_block(block, shown, pinned))
 
 
 def _class_keys(classes: tuple[str, ...]) -> Text:
     """The key of each class beside its name; the digits, which name themselves, as one line."""
-    keys = Text("keys: ← → n p, r random, m mistake\n", style="dim")
+    keys = Text()
     if classes == tuple(str(c) for c in range(len(classes))):
         keys.append(f"0-{len(classes) - 1}", style="bold")
         return keys.append(" the next image of that digit")

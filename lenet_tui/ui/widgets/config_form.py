@@ -25,6 +25,7 @@ from lenet_tui.engine.config import (
     TrainConfig,
 )
 from lenet_tui.engine.presets import PRESETS
+from lenet_tui.ui.grid_session import GridRequest, read_grid
 
 CUSTOM = "custom"
 SHORT_LABELS = {"fashion-mnist": "Fashion"}
@@ -109,8 +110,11 @@ FIELDS = (
     Field("hidden", "hidden", parse=_parse_widths(0, "120,84"), show=_show_widths, model=True),
 )
 """The form's rows, top to bottom, after the preset."""
-LABELS = {"preset": "preset", **{f.name: f.label for f in FIELDS}}
-"""Form field -> the label the user sees; the keys are TrainConfig/ModelConfig field names."""
+GRID_FIELDS = {"vary": "e.g. lr=.1,.9", "seeds": "e.g. 0,1,2"}
+"""The rows after the settings that ask for a grid (as --grid and --seeds), and their hints."""
+LABELS = {"preset": "preset", **{f.name: f.label for f in FIELDS}, **{n: n for n in GRID_FIELDS}}
+"""Form field -> the label the user sees; the keys are TrainConfig/ModelConfig field names, and
+vary and seeds."""
 
 
 class ConfigForm(VerticalScroll):
@@ -144,6 +148,9 @@ class ConfigForm(VerticalScroll):
         """The last valid settings, which a preset starts from while a field is invalid."""
         self.problems: dict[str, str] = {}
         """Field name -> what is wrong with it, for every invalid field."""
+        self.grid_request: GridRequest | None = None
+        """The grid that vary and seeds ask for; None when vary is blank or a field is invalid
+        (Start then starts one run of `config`)."""
 
     def compose(self) -> ComposeResult:
         c = self._initial
@@ -152,6 +159,8 @@ class ConfigForm(VerticalScroll):
             yield from _row("preset", Select(presets, allow_blank=False, value=_preset_of(c)))
             for f in FIELDS:
                 yield from _row(f.name, self._widget(f, _value(c, f)))
+            for name, hint in GRID_FIELDS.items():
+                yield from _row(name, Input(placeholder=hint))
         yield Static(id="form-problems")
         yield Button("Start  ctrl+r", id="form-start", variant="success")
         yield Static("data: loading…", id="form-data")
@@ -215,7 +224,12 @@ class ConfigForm(VerticalScroll):
 
     def _revalidate(self) -> None:
         config, problems = self._read()
+        vary, seeds = (self.query_one(f"#field-{name}", Input).value for name in GRID_FIELDS)
+        request, grid_problems = read_grid(vary, seeds, config)
+        if grid_problems:
+            config, problems = None, {**problems, **grid_problems}
         self.config, self.problems = config, problems
+        self.grid_request = request if config is not None else None
         self._valid = config or self._valid
         with self.prevent(Select.Changed):
             self._field("preset", Select).value = _preset_of(config) if config else CUSTOM

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 from typing import Literal
 
@@ -14,9 +15,23 @@ from textual.containers import Vertical
 from textual.reactive import reactive
 from textual.widgets import Static
 
+from lenet_tui.engine.events import (
+    Event,
+    RunDiverged,
+    RunFailed,
+    RunFinished,
+    RunPaused,
+    RunResumed,
+    RunStopped,
+    TrainProgress,
+    summary_lines,
+)
+from lenet_tui.runs.driver import Kept
+from lenet_tui.ui.machine import MachineFigures, machine_text
+
 RunState = Literal[
-    "ready", "loading", "running", "stopping", "finished", "stopped", "diverged", "failed"
-]
+    "ready", "loading", "running", "paused", "stopping", "finished", "stopped", "diverged", "failed"
+]  # fmt: skip
 """What the status panel says of the data and the run: "failed" covers data that cannot load."""
 
 
@@ -45,12 +60,34 @@ class RunView:
     """Where the run is kept (settings, metrics, checkpoints)."""
     start_epoch: int = 0
     """Epochs done before this session's part of the run (a resumed run's checkpoint)."""
+    paused_for: float = 0.0
+    """Seconds the run was paused before the pause in progress, if any (not counted as elapsed)."""
+    paused_at: float | None = None
+    """When the pause in progress began (None: not paused)."""
+    process: MachineFigures | None = None
+    """The process's CPU use and memory at the last reading (None: not read yet)."""
+    threads: int = 0
+    """CPU threads training uses (0: not reported)."""
+    device_memory: float = math.nan
+    device_memory_peak: float = math.nan
 
     @property
     def elapsed(self) -> float | None:
+        """Seconds trained, pauses left out."""
         if self.started_at is None or self.now is None:
             return None
-        return max(0.0, self.now - self.started_at)
+        pausing = self.now - self.paused_at if self.paused_at is not None else 0.0
+        return max(0.0, self.now - self.started_at - self.paused_for - pausing)
+
+    def pause_began(self, now: float) -> RunView:
+        return self.evolve(state="paused", paused_at=now, now=now)
+
+    def pause_ended(self, now: float) -> RunView:
+        if self.paused_at is None:
+            return self.evolve(now=now)
+        paused_for = self.paused_for + now - self.paused_at
+        state = "running" if self.state == "paused" else self.state
+        return self.evolve(state=state, paused_for=paused_for, paused_at=None, now=now)
 
     @property
     def eta(self) -> float | None:
@@ -66,6 +103,7 @@ class RunView:
 
 STATE_STYLES: dict[RunState, str] = {
     "running": "bold green",
+    "paused": "bold magenta",
     "stopping": "bold yellow",
     "finished": "bold cyan",
     "stopped": "bold yellow",
@@ -100,6 +138,43 @@ class RunStatus(Vertical):
         self.note(**changes)
         self.view = self.latest
 
+    def start_run(self, epochs: int, seed: int | None, start_epoch: int, now: float) -> None:
+        """A run begins (a resumed one after `start_epoch` epochs): its clock starts now."""
+        self.latest = RunView(data_source=self.latest.data_source)
+        self.show(
+            state="running",
+            epochs=epochs,
+            epoch=float(start_epoch),
+            start_epoch=start_epoch,
+            started_at=now,
+            now=now,
+            seed=seed,
+            message=f"resumed after epoch {start_epoch}" if start_epoch else "",
+        )
+
+    def note_progress(self, event: TrainProgress, now: float) -> None:
+        """Record a progress report's figures for the next redraw."""
+        self.note(
+            lr=event.lr,
+            epoch=event.epoch,
+            train_loss=event.train_loss,
+            train_acc=event.train_acc,
+            examples_per_sec=event.examples_per_sec,
+            threads=event.threads,
+            device_memory=event.device_memory,
+            device_memory_peak=event.device_memory_peak,
+            now=now,
+        )
+
+    def show_pause(self, event: RunPaused | RunResumed, now: float) -> None:
+        """The run paused (the clock stops) or went on (the clock goes on)."""
+        if isinstance(event, RunPaused):
+            self.latest = self.latest.pause_began(now)
+            self.show(message=f"paused in epoch {event.epoch}, step {event.step}: f8 goes on")
+        else:
+            self.latest = self.latest.pause_ended(now)
+            self.show(message="")
+
     def compose(self) -> ComposeResult:
         yield Static(id="status-table")
         yield Static(id="status-progress")
@@ -112,7 +187,8 @@ class RunStatus(Vertical):
         self.query_one("#status-table", Static).update(
             _table(view),
             layout=old is None
-            or (old.data_source, old.run_dir) != (view.data_source, view.run_dir),
+            or (old.data_source, old.run_dir, _has_machine(old))
+            != (view.data_source, view.run_dir, _has_machine(view)),
         )
         if old is None or (old.epoch, old.epochs) != (view.epoch, view.epochs):
             self.query_one("#status-progress", Static).update(_progress(view), layout=old is None)
@@ -122,6 +198,46 @@ class RunStatus(Vertical):
             view.state,
         ):
             self.query_one("#status-summary", Static).update(_summary(view))
+
+
+@dataclass(frozen=True)
+class Ending:
+    """How an event that ends a run is shown."""
+
+    state: RunState
+    changes: dict[str, object]
+    """For the status panel: its message, or the book's summary."""
+    alert: tuple[str, str] | None = None
+    """The title and line of an error notification, if the run went wrong."""
+
+
+def run_ending(event: Event, kept: Kept | None) -> Ending | None:
+    """What the status panel says of a run's last event (None: the event does not end a run)."""
+    if isinstance(event, RunFinished):
+        changes: dict[str, object] = {"summary": summary_lines(event)}
+        if event.stopped_early and kept is not None:
+            early = f"stopped early after epoch {kept.checkpoint_epoch}"
+            changes["message"] = f"{early}: test acc had stopped improving"
+        return Ending("finished", changes)
+    if isinstance(event, RunStopped):
+        stopped = f"stopped in epoch {event.epoch}, step {event.step}"
+        return Ending("stopped", {"message": f"{stopped}; {_kept(kept, resume=True)}"})
+    if isinstance(event, RunDiverged):
+        message = f"{event.message} {_kept(kept, resume=False)}"
+        return Ending("diverged", {"message": message}, ("Run diverged", event.message))
+    if isinstance(event, RunFailed):
+        message = f"training failed: {event.error}"
+        return Ending("failed", {"message": message}, ("Training failed", event.error))
+    return None
+
+
+def _kept(kept: Kept | None, resume: bool) -> str:
+    """What of the run is on disk, and (for a stopped run) how to go on."""
+    if kept is None or kept.checkpoint_at is None:
+        return "no checkpoint was written"
+    if resume:
+        return f"its checkpoint at the {kept.checkpoint_at} is kept: ctrl+o resumes it"
+    return f"The last good checkpoint (the {kept.checkpoint_at}) is kept."
 
 
 def _table(view: RunView) -> Table:
@@ -136,6 +252,11 @@ def _table(view: RunView) -> Table:
         "speed", f"{view.examples_per_sec:,.0f} examples/sec" if view.examples_per_sec else "–"
     )
     table.add_row("elapsed", f"{_clock(view.elapsed)}   ETA {_clock(view.eta)}")
+    if _has_machine(view):
+        machine = machine_text(
+            view.process, view.threads, view.device_memory, view.device_memory_peak
+        )
+        table.add_row("machine", Text(machine, overflow="fold"))
     table.add_row("lr", "–" if view.lr is None or view.lr != view.lr else f"{view.lr:.4g}")
     table.add_row("train", _metrics(view.train_loss, view.train_acc))
     test = (
@@ -146,6 +267,10 @@ def _table(view: RunView) -> Table:
     if view.run_dir:
         table.add_row("kept in", Text(view.run_dir, style="dim", overflow="fold"))
     return table
+
+
+def _has_machine(view: RunView) -> bool:
+    return view.process is not None or view.threads > 0 or math.isfinite(view.device_memory)
 
 
 def _progress(view: RunView) -> ProgressBar:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from textual import on, work
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import ContentSwitcher, Static
 from textual.worker import Worker, WorkerState
@@ -23,23 +24,22 @@ from lenet_tui.engine.data import Dataset
 from lenet_tui.engine.events import (
     EpochEnd,
     Event,
-    RunDiverged,
     RunFailed,
-    RunFinished,
+    RunPaused,
+    RunResumed,
     RunStarted,
-    RunStopped,
     TrainProgress,
-    summary_lines,
 )
 from lenet_tui.engine.inspection import Inspector
 from lenet_tui.engine.model import build_lenet, layer_table
 from lenet_tui.errors import LenetError, RunFolderError
 from lenet_tui.runs.driver import Kept, RunDriver
+from lenet_tui.ui.machine import MachineMeter
 from lenet_tui.ui.messages import ModelPreview, RunEnded, RunOpened, TrainingEvent, WeightsSnapshot
 from lenet_tui.ui.widgets.config_form import ConfigForm
-from lenet_tui.ui.widgets.layer_table import LayerTable
+from lenet_tui.ui.widgets.health_panel import HealthPanel
 from lenet_tui.ui.widgets.metrics_plot import MetricsPlot, legend
-from lenet_tui.ui.widgets.run_status import RunState, RunStatus, RunView
+from lenet_tui.ui.widgets.run_status import RunState, RunStatus, run_ending
 
 Clock = Callable[[], float]
 
@@ -52,6 +52,8 @@ class TrainView(Horizontal):
     worker is done.
     """
 
+    BINDINGS = [Binding("ctrl+t", "toggle_health", "Health")]
+
     def __init__(self, config: TrainConfig, devices: list[str], clock: Clock = time.monotonic,
                  *, id: str | None = None) -> None:  # fmt: skip
         super().__init__(id=id)
@@ -63,8 +65,11 @@ class TrainView(Horizontal):
         self.driver: RunDriver | None = None
         """The run being trained, from `start` until its worker ends."""
         self.status = RunStatus(id="status")
+        self.health = HealthPanel(id="lower")
         self._preview_key: object = None
         self._worker: Worker[None] | None = None
+        self._meter: MachineMeter | None = None
+        """Reads the process's CPU and memory during a run."""
 
     def compose(self) -> ComposeResult:
         with ContentSwitcher(initial="form", id="side"):
@@ -73,7 +78,7 @@ class TrainView(Horizontal):
         with Vertical(id="main"):
             yield Static(legend(), id="legend")
             yield MetricsPlot(id="plot")
-            yield LayerTable(id="layers")
+            yield self.health
 
     def on_mount(self) -> None:
         self.query_one(MetricsPlot).reset(self._config.epochs)
@@ -86,6 +91,13 @@ class TrainView(Horizontal):
     @property
     def running(self) -> bool:
         return self.driver is not None
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """ctrl+t only once a run has reported layer health."""
+        return self.health.has_health if action == "toggle_health" else True
+
+    def action_toggle_health(self) -> None:
+        self.health.toggle()
 
     # -- data and the form ---------------------------------------------------------------------
 
@@ -101,6 +113,13 @@ class TrainView(Horizontal):
         self.status.show(state="failed", message=f"cannot load the data: {error}")
         self.form.show_data_source(f"cannot load it: {error}")
         self.query_one("#side", ContentSwitcher).current = "status"
+
+    def on_show(self) -> None:
+        """The tab is shown by its key (which leaves no focus): focus the form, or during a
+        run what is below the plot."""
+        if self.screen.focused is None:
+            form = self.query_one("#side", ContentSwitcher).current == "form"
+            self.query_one("#field-lr").focus() if form else self.health.focus_shown()
 
     def show_form(self) -> None:
         """Back to the form, with the last values, for a new run."""
@@ -140,7 +159,7 @@ class TrainView(Horizontal):
         if message.key != self._preview_key or self.running:
             message.stop()  # the form changed again, or a run started, since it was asked for
             return
-        self.query_one(LayerTable).show_layers(message.layers)
+        self.health.show_layers(message.layers)
 
     # -- a run ---------------------------------------------------------------------------------
 
@@ -160,25 +179,26 @@ class TrainView(Horizontal):
         self.form.disabled = True  # hidden during the run: keys must not edit it unseen
         focused = self.screen.focused
         if focused is None or self.form in focused.ancestors_with_self:
-            self.query_one(LayerTable).focus()
-        now = self._clock()
-        self.status.latest = RunView(data_source=self.status.latest.data_source)
-        self.status.show(
-            state="running",
-            epochs=config.epochs,
-            epoch=float(start_epoch),
-            start_epoch=start_epoch,
-            started_at=now,
-            now=now,
-            seed=config.seed,
-            message=f"resumed after epoch {start_epoch}" if start_epoch else "",
-        )
+            self.health.focus_shown()
+        self._meter = MachineMeter(self._clock)
+        self.status.start_run(config.epochs, config.seed, start_epoch, self._clock())
 
     def stop(self, message: str = "stopping after the current batch…") -> None:
         """Ask the run to end after the batch in flight (its folder stays resumable)."""
         if self.driver is not None:
             self.driver.request_stop()
             self.status.show(state="stopping", message=message)
+
+    def toggle_pause(self) -> None:
+        """Pause after the batch in flight, or go on (RunPaused, RunResumed say when it is so)."""
+        if self.driver is None or self.status.latest.state == "stopping":
+            return
+        if self.driver.paused:
+            self.driver.unpause()
+            self.status.show(message="going on…")
+        else:
+            self.driver.pause()
+            self.status.show(message="pausing after the current batch…")
 
     async def stop_and_wait(self) -> None:
         """Stop a run in progress and wait until its worker has ended and its files are whole."""
@@ -218,41 +238,28 @@ class TrainView(Horizontal):
     def show_event(self, message: TrainingEvent) -> None:
         event, now, plot = message.event, self._clock(), self.query_one(MetricsPlot)
         if isinstance(event, RunStarted):
-            self.query_one(LayerTable).show_layers(event.layers)
+            self.health.show_layers(event.layers, new_run=True)
             self.status.show(device=event.device, data_source=event.data_source, now=now)
         elif isinstance(event, TrainProgress):  # shown at the next tick, like every figure below
             plot.add_train(event.epoch, event.train_loss, event.train_acc, event.lr)
-            self.status.note(
-                lr=event.lr,
-                epoch=event.epoch,
-                train_loss=event.train_loss,
-                train_acc=event.train_acc,
-                examples_per_sec=event.examples_per_sec,
-                now=now,
-            )
+            self.health.note(event)
+            self.status.note_progress(event, now)
         elif isinstance(event, EpochEnd):
             plot.add_test(event.epoch, event.test_acc)
             self.status.note(
                 epoch=float(event.epoch), test_acc=event.test_acc, test_epoch=event.epoch
             )
+        elif isinstance(event, (RunPaused, RunResumed)):
+            self.status.show_pause(event, now)
         else:
             self._show_end(event, message.kept, now)
 
     def _show_end(self, event: Event, kept: Kept | None, now: float) -> None:
-        if isinstance(event, RunFinished):
-            self._end_run("finished", summary=summary_lines(event), now=now)
-            if event.stopped_early and kept is not None:
-                early = f"stopped early after epoch {kept.checkpoint_epoch}"
-                self.status.show(message=f"{early}: test acc had stopped improving")
-        elif isinstance(event, RunStopped):
-            stopped = f"stopped in epoch {event.epoch}, step {event.step}"
-            self._end_run("stopped", message=f"{stopped}; {_kept(kept, resume=True)}")
-        elif isinstance(event, RunDiverged):
-            self._end_run("diverged", message=f"{event.message} {_kept(kept, resume=False)}")
-            self.notify(event.message, title="Run diverged", severity="error", timeout=30)
-        elif isinstance(event, RunFailed):
-            self._end_run("failed", message=f"training failed: {event.error}")
-            self.notify(event.error, title="Training failed", severity="error", timeout=30)
+        ending = run_ending(event, kept)
+        if ending is not None:
+            self._end_run(ending.state, now=now, **ending.changes)
+            if ending.alert:
+                self.notify(ending.alert[1], title=ending.alert[0], severity="error", timeout=30)
 
     @on(Worker.StateChanged)
     def worker_ended(self, event: Worker.StateChanged) -> None:
@@ -273,12 +280,15 @@ class TrainView(Horizontal):
         and with it training on a small CPU, several renders a second for no visible gain.
         """
         if self.running:
+            if self._meter is not None:
+                self.status.note(process=self._meter.read())
             self.redraw()
 
     def redraw(self) -> None:
         """Show every figure that has arrived: the status panel as of now, the plot's points."""
         self.status.show(now=self._clock())
         self.query_one(MetricsPlot).draw_new_points()
+        self.health.draw_new()
 
     def _end_run(self, state: RunState, **changes: object) -> None:
         self.status.show(state=state, **changes)
@@ -297,15 +307,6 @@ def _replay(plot: MetricsPlot, status: RunStatus, history: Sequence[Event], upto
             plot.add_test(event.epoch, event.test_acc)
             status.show(test_acc=event.test_acc, test_epoch=event.epoch)
     plot.draw_new_points()
-
-
-def _kept(kept: Kept | None, resume: bool) -> str:
-    """What of the run is on disk, and (for a stopped run) how to go on."""
-    if kept is None or kept.checkpoint_at is None:
-        return "no checkpoint was written"
-    if resume:
-        return f"its checkpoint at the {kept.checkpoint_at} is kept: ctrl+o resumes it"
-    return f"The last good checkpoint (the {kept.checkpoint_at}) is kept."
 
 
 def _finite(*values: float) -> bool:

@@ -1,0 +1,268 @@
+"""A grid: one run per combination of settings (and seed), each in its own run folder inside one
+grid folder, trained in turn through the one RunDriver.
+
+The grid folder holds `grid.toml` (the spec, the seeds, the data and the base settings: it marks
+the folder as a grid's), one run folder per run, named by its combination
+(`pooling=max,activation=relu,seed=1`), and `grid.csv` once the grid is done. What each run has
+done is read from its folder, never remembered, so a grid goes on after a stop or a kill as a
+single run does (`pending`), and its table is the same however often it was resumed. A front end
+plans or opens a grid, trains `pending()` runs one at a time with `GridRun.driver`, and shows
+`table()`. Importable without torch (a driver imports it); knows nothing about any user
+interface.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import secrets
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from lenet_tui.engine.config import TrainConfig
+from lenet_tui.engine.data_source import BUNDLED, DataSource
+from lenet_tui.engine.events import EpochEnd, RunDiverged, RunFinished
+from lenet_tui.errors import LenetError, RunFolderError
+from lenet_tui.runs.atomic import write_text_atomic
+from lenet_tui.runs.config_file import config_from_table, dump_config
+from lenet_tui.runs.folder import RunFolder, default_runs_dir, fresh_name
+from lenet_tui.runs.grid_spec import (
+    GRID_NAME,
+    Combination,
+    GridSpec,
+    check_combinations,
+    check_size,
+    combination_text,
+    folder_name,
+    parse_spec,
+    with_values,
+)
+from lenet_tui.runs.grid_table import GridTable, read_table
+
+if TYPE_CHECKING:
+    from lenet_tui.engine.data import Dataset
+    from lenet_tui.runs.driver import RunDriver
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib
+
+CSV_NAME = "grid.csv"
+RunAction = Literal["start", "resume", "restart", "done"]
+"""What a grid does with a run: start it, resume it from its checkpoint, start it again (it
+ended before its first checkpoint), or nothing (finished or diverged)."""
+
+
+def is_grid_folder(path: Path) -> bool:
+    return (Path(path) / GRID_NAME).is_file()
+
+
+@dataclass(frozen=True)
+class GridRun:
+    """One run of a grid: a combination, a seed, its settings and its folder."""
+
+    number: int
+    """1-based, in the grid's order."""
+    combination: Combination
+    seed: int | None
+    """The --seeds seed; None when the grid has no --seeds (every run has the base's seed)."""
+    config: TrainConfig
+    folder: Path
+
+    @property
+    def name(self) -> str:
+        """`pooling=max,activation=relu` (`,seed=1`), as progress lines name the run."""
+        seed = f",seed={self.seed}" if self.seed is not None else ""
+        return combination_text(self.combination) + seed
+
+    def action(self) -> RunAction:
+        """What the grid does with this run now, from what its folder holds."""
+        folder = RunFolder(self.folder)
+        if not folder.config_path.is_file():
+            return "start"
+        events = folder.read_events()
+        if events and isinstance(events[-1], RunFinished | RunDiverged):
+            return "done"
+        epochs = [e.epoch for e in events if isinstance(e, EpochEnd)]
+        if epochs and max(epochs) >= self.config.epochs:  # killed just before RunFinished
+            return "done"
+        return "resume" if folder.checkpoint_path.is_file() else "restart"
+
+    def driver(self, data: Dataset) -> RunDriver:
+        """The driver that starts, resumes or restarts this run (not for a done one).
+
+        The driver checks the settings, the device and the data; it writes nothing until opened.
+        """
+        from lenet_tui.runs.driver import KeptRun, RunDriver  # imports torch
+
+        action = self.action()
+        if action == "done":
+            raise RuntimeError(f"{self.name} is done")
+        if action == "resume":
+            return RunDriver.resume(KeptRun.open(self.folder), data)
+        if action == "restart":  # it ended before its first checkpoint: nothing to keep
+            folder = RunFolder(self.folder)
+            for path in (folder.metrics_path, folder.config_path):
+                path.unlink(missing_ok=True)
+        return RunDriver.new(self.config, data, self.folder)
+
+
+@dataclass(frozen=True)
+class Grid:
+    """The runs of a grid spec on top of base settings, per seed; kept in `folder` once made."""
+
+    spec: GridSpec
+    seeds: tuple[int, ...]
+    base: TrainConfig
+    data: DataSource
+    folder: Path | None = None
+
+    @classmethod
+    def plan(
+        cls,
+        spec_text: str,
+        seeds: tuple[int, ...],
+        base: TrainConfig,
+        data: DataSource | None = None,
+        *,
+        yes: bool = False,
+    ) -> Grid:
+        """Check a grid before anything runs; LenetError (one line) for an unknown setting, a
+        value or combination the settings refuse, or more than MAX_RUNS runs without yes.
+
+        A random base seed is drawn here once, so that every combination shares it.
+        """
+        spec = parse_spec(spec_text)
+        check_size(spec, len(seeds), yes)
+        check_combinations(spec, base)
+        if base.seed is None and not seeds:
+            base = dataclasses.replace(base, seed=secrets.randbelow(2**31))
+        return cls(spec, tuple(seeds), base, (data or BUNDLED).resolved())
+
+    def configs(self) -> list[tuple[Combination, int | None, TrainConfig]]:
+        """Each run's combination, --seeds seed and settings, in order (no folder needed)."""
+        planned = []
+        for combination in self.spec.combinations():
+            for seed in self.seeds or (None,):
+                config = with_values(self.base, dict(combination))
+                if seed is not None:
+                    config = dataclasses.replace(config, seed=seed)
+                planned.append((combination, seed, config))
+        return planned
+
+    @property
+    def runs(self) -> list[GridRun]:
+        """Every run, in order: each combination, then each seed."""
+        if self.folder is None:
+            raise RuntimeError("the grid has no folder before create()")
+        folder = self.folder
+        return [
+            GridRun(number, combination, seed, config, folder / folder_name(combination, seed))
+            for number, (combination, seed, config) in enumerate(self.configs(), 1)
+        ]
+
+    def pending(self) -> list[GridRun]:
+        """The runs still to train (start, resume or restart), in order."""
+        return [run for run in self.runs if run.action() != "done"]
+
+    def create(self, folder: Path | None = None) -> Grid:
+        """Make the grid folder (a fresh one under the runs dir by default, or `folder`, which
+        must be new or empty) and write grid.toml; RunFolderError in one line if it cannot."""
+        path = Path(folder) if folder is not None else fresh_name(default_runs_dir())
+        refuse_used_folder(path)
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+            write_text_atomic(path / GRID_NAME, self._toml())
+        except OSError as exc:
+            raise RunFolderError(
+                f"{path}: cannot create the grid folder ({exc.strerror or exc}); "
+                "pick another --run-dir"
+            ) from None
+        return dataclasses.replace(self, folder=path)
+
+    @classmethod
+    def open(cls, folder: Path) -> Grid:
+        """The grid kept in folder; a LenetError in one line if its grid.toml is damaged."""
+        path = Path(folder) / GRID_NAME
+        try:
+            table = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            raise RunFolderError(
+                f"{path}: cannot read the grid ({exc}); pass a folder a grid wrote"
+            ) from None
+        spec, seeds, data = table.get("spec"), table.get("seeds"), table.get("data_dir")
+        base = table.get("base")
+        ok = isinstance(spec, str) and isinstance(seeds, list) and isinstance(base, dict)
+        if not ok or not all(isinstance(s, int) for s in seeds) or not isinstance(data, str):
+            raise RunFolderError(f"{path}: damaged (needs spec, seeds, data_dir and [base])")
+        config = config_from_table(base, f"{path} [base]")
+        data_source = DataSource(Path(data) if data else None, table.get("download") is True)
+        try:
+            grid = cls.plan(spec, tuple(seeds), config, data_source, yes=True)
+        except LenetError as exc:
+            raise RunFolderError(f"{path}: {exc}") from None
+        return dataclasses.replace(grid, folder=Path(folder))
+
+    def table(self) -> GridTable:
+        """The grid's figures, read from its runs' metrics.jsonl."""
+        return read_table(self.spec, self.runs)
+
+    def write_csv(self) -> Path:
+        """Write grid.csv (one row per combination) into the grid folder; its path."""
+        assert self.folder is not None
+        path = self.folder / CSV_NAME
+        try:
+            write_text_atomic(path, self.table().csv_text())
+        except OSError as exc:
+            raise RunFolderError(f"cannot write {path}: {exc.strerror or exc}") from None
+        return path
+
+    def _toml(self) -> str:
+        seeds = ", ".join(map(str, self.seeds))
+        data_dir = str(self.data.data_dir) if self.data.data_dir is not None else ""
+        body = [line for line in dump_config(self.base).splitlines() if not line.startswith("#")]
+        body = ["[base.model]" if line == "[model]" else line for line in body]
+        return "\n".join(
+            [
+                "# a lenet-tui grid: go on with lenet-tui --no-ui --resume <this folder>",
+                f"spec = {_toml_string(self.spec.text)}",
+                f"seeds = [{seeds}]  # [] when every run has the base seed",
+                f"data_dir = {_toml_string(data_dir)}  # empty: the bundled copy",
+                f"download = {'true' if self.data.download else 'false'}",
+                "",
+                "[base]",
+                *body,
+                "",
+            ]
+        )
+
+
+def run_folders(paths: Sequence[Path]) -> list[Path]:
+    """The run folders that paths stand for: a grid folder for its runs that were started (in
+    the grid's order), any other path for itself."""
+    folders = []
+    for path in map(Path, paths):
+        if is_grid_folder(path):
+            folders += [run.folder for run in Grid.open(path).runs if run.folder.is_dir()]
+        else:
+            folders.append(path)
+    return folders
+
+
+def refuse_used_folder(path: Path) -> None:
+    """RunFolderError (one line) if path holds anything: a grid needs a new or empty folder."""
+    try:
+        used = path.exists() and (not path.is_dir() or any(path.iterdir()))
+    except OSError as exc:
+        raise RunFolderError(f"{path}: cannot read the folder ({exc.strerror or exc})") from None
+    if used:
+        raise RunFolderError(f"{path}: is not empty; pick a new or empty --run-dir for the grid")
+
+
+def _toml_string(text: str) -> str:
+    """A TOML basic string; JSON's escapes are valid TOML."""
+    return json.dumps(text)

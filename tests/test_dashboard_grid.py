@@ -1,0 +1,54 @@
+"""A grid started from the dashboard's form: its runs train in turn, the Runs tab overlays them."""
+
+from __future__ import annotations
+
+from dashboard_helpers import SIZE, make_app, notes, running, wait_until
+from test_form_grid import type_into
+
+from lenet_tui.engine.config import TrainConfig
+from lenet_tui.ui.grid_session import GridRequest
+from lenet_tui.ui.widgets.config_form import ConfigForm
+from lenet_tui.ui.widgets.runs_view import RunsView
+
+QUICK = TrainConfig(epochs=1, batch_size=128, device="cpu")
+"""512 tiny training images: 4 steps a run."""
+
+
+async def test_the_form_starts_a_grid_whose_runs_train_in_turn_and_are_overlaid(tiny_dataset):
+    app = make_app(tiny_dataset, QUICK)
+    async with app.run_test(size=SIZE) as pilot:
+        await type_into(pilot, "vary", "pooling=avg,max")
+        await pilot.press("ctrl+r")
+        grid = app.dashboard.grid
+        await wait_until(pilot, lambda: grid.state == "done" and not running(app))
+        folder = grid.folder
+        assert [p.name for p in sorted(folder.iterdir())] == [
+            "grid.csv",
+            "grid.toml",
+            "pooling=avg",
+            "pooling=max",
+        ]
+        assert notes(app, "Grid done") == [f"grid done: 2 runs; its table is {folder}/grid.csv"]
+        overlay = [folder / "pooling=avg", folder / "pooling=max"]
+        runs_view = app.query_one(RunsView)
+        await wait_until(pilot, lambda: runs_view.chosen == overlay)
+
+
+async def test_ctrl_x_stops_the_run_in_flight_and_the_grid(tiny_dataset):
+    app = make_app(tiny_dataset, TrainConfig(epochs=1000, batch_size=8, device="cpu"))
+    async with app.run_test(size=SIZE) as pilot:
+        await type_into(pilot, "vary", "lr=0.1,0.9")
+        assert app.query_one(ConfigForm).grid_request == GridRequest("lr=0.1,0.9", ())
+        await pilot.press("ctrl+r")
+        grid = app.dashboard.grid
+        assert grid.progress == "run 1/2 lr=0.1" and "grid run 1/2 lr=0.1" in notes(app)
+        await wait_until(pilot, lambda: running(app) and app.dashboard.last_folder is not None)
+        await pilot.press("ctrl+x")
+        await wait_until(pilot, lambda: not running(app))
+        await pilot.pause()
+        assert grid.state == "stopped" and not running(app)
+        assert [p.name for p in grid.folder.iterdir() if p.is_dir()] == ["lr=0.1"]
+        resume = f"lenet-tui --no-ui --resume {grid.folder}"
+        assert notes(app, "Grid stopped") == [
+            f"grid stopped: 0 of 2 runs done; finish it with {resume}"
+        ]

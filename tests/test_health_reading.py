@@ -1,0 +1,64 @@
+"""The one-line reading of layer health: given only where the figures leave no doubt."""
+
+from __future__ import annotations
+
+import math
+
+from inside_fixtures import health_progress
+
+from lenet_tui.engine.events import ActivationHealth, LayerHealth
+from lenet_tui.ui.health_reading import health_reading
+from lenet_tui.ui.widgets.layer_health import sparkline
+
+
+def reading(conv1_grad: float, saturated: float = 0.0) -> str | None:
+    report = health_progress(0.5, conv1_grad=conv1_grad, saturated=saturated)
+    return health_reading(report.layers, report.activations)
+
+
+def test_gradients_a_thousandth_of_the_last_layers_behind_saturated_sigmoids():
+    assert reading(2e-4, saturated=0.7) == (
+        "conv1 gradients are 1/1,000 of fc3's: the sigmoids above them are saturated"
+    )
+
+
+def test_gradients_that_vanish_through_unsaturated_sigmoids_blame_each_sigmoids_quarter():
+    assert reading(1.5e-3) == (
+        "conv1 gradients are 1/130 of fc3's: "
+        "each of the 4 sigmoids above them passes on at most 1/4"
+    )
+
+
+def test_gradients_within_a_hundredfold_say_nothing():
+    assert reading(2.5e-3) is None
+
+
+def test_saturated_outputs_are_named_when_gradients_do_not_vanish():
+    assert reading(0.1, saturated=0.95) == (
+        "conv1 sigmoid: 95% of its outputs are saturated, its gradients vanish"
+    )
+
+
+def test_dead_relus_are_named():
+    relu = ActivationHealth(1, "fc1 relu", 0.0, 0.0, math.nan, 0.97)
+    layers = (LayerHealth(0, "fc1", 1.0, 0.1, 1e-3), LayerHealth(2, "fc2", 1.0, 0.1, 1e-3))
+    assert health_reading(layers, (relu,)) == (
+        "fc1 relu: 97% of its outputs are 0, those units learn nothing"
+    )
+
+
+def test_steps_that_move_nothing_say_so():
+    layers = (LayerHealth(0, "conv1", 1.0, 0.1, 1e-8), LayerHealth(2, "fc", 1.0, 0.1, 1e-7))
+    assert health_reading(layers, ()).startswith("the last step changed the weights by under")
+
+
+def test_an_old_log_without_health_or_with_nan_figures_reads_nothing():
+    assert health_reading((), ()) is None
+    nan = (LayerHealth(0, "conv1", math.nan, math.nan, math.nan),)
+    assert health_reading(nan * 2, ()) is None
+
+
+def test_a_sparkline_rises_with_its_values_and_squeezes_a_long_run_into_its_width():
+    assert sparkline([0.0, 0.5, 1.0], 10, 0.0, 1.0) == "▁▅█"
+    assert sparkline([0.0, math.nan, 1.0], 10, 0.0, 1.0) == "▁ █"
+    assert sparkline([0.0] * 50 + [1.0] * 50, 4, 0.0, 1.0) == "▁▁██"
