@@ -8,7 +8,7 @@ A run folder holds:
 - `confusion.csv` and `per_class.csv`: the test set's confusion matrix and per-class accuracy
   after the latest epoch (rewritten at each epoch end);
 - `notes.toml` (when given in the Runs tab): the run's name and note;
-- screenshots (`screenshot-*.svg`) saved from the dashboard.
+- `lenet-tui_<time>.svg`: screens saved from the dashboard (ctrl+s).
 
 config.toml and checkpoint.pt are replaced atomically, and metrics.jsonl only ever grows by
 whole lines (a resume first rewrites it atomically to the events up to its checkpoint), so a

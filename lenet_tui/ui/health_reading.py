@@ -1,9 +1,11 @@
 """One sentence on a network's health at a progress report, when the figures leave no doubt.
 
-Thresholds are conservative, chosen so a reading is only given where it is plain (none of them
-comes from a measurement study; they are the textbook rules of thumb):
+Thresholds are conservative, chosen so a reading is only given where it is plain; they are the
+textbook rules of thumb, and the first is set from the book's net on Fashion-MNIST (seed 0): on
+the plateau of its first epoch (loss 2.30) conv1's gradient norm was 1/30 to 1/200 of fc3's,
+once it learns (loss falling) 1/3 to 1/10.
 
-- vanishing gradients: the first weighted layer's gradient norm is under 1/100 of the last's;
+- vanishing gradients: the first weighted layer's gradient norm is under 1/30 of the last's;
   the reason named is a saturated sigmoid in between (over half its outputs below 0.05 or above
   0.95), else the sigmoids in between (each passes on at most 1/4 of the gradient);
 - saturation: an activation with at least 90% of its outputs saturated;
@@ -18,7 +20,7 @@ from collections.abc import Sequence
 
 from lenet_tui.engine.events import ActivationHealth, LayerHealth
 
-VANISHING = 1e-2
+VANISHING = 1 / 30
 """First layer's gradient norm over the last's, below which gradients are called vanishing."""
 SATURATED_CAUSE = 0.5
 """Share of saturated outputs that makes a sigmoid the named cause of vanishing gradients."""
