@@ -41,12 +41,14 @@ async def test_f8_pauses_then_goes_on_and_the_paused_time_is_not_elapsed(tiny_da
     async with app.run_test(size=SIZE, message_hook=recorder(seen)) as pilot:
         paused = await start_and_pause(pilot, seen)
         assert "paused in epoch" in view(app).message
+        assert app.screen.active_bindings["f8"].binding.description == "Go on"  # the footer
         clock.now += 100.0  # a long look around while nothing trains
         await pilot.press("f8")
         await wait_until(pilot, lambda: any(isinstance(e, RunResumed) for e in seen))
         await wait_until(pilot, lambda: isinstance(seen[-1], TrainProgress))
         assert view(app).state == "running"
         assert view(app).paused_for == 100.0 and view(app).elapsed == 0.0
+        assert app.screen.active_bindings["f8"].binding.description == "Pause"
         await pilot.press("ctrl+x")
         await wait_until(pilot, lambda: not running(app))
     after = seen[seen.index(paused) + 1 :]

@@ -56,7 +56,8 @@ class DashboardScreen(GridRuns, KeptRuns, Screen[None]):
     BINDINGS = [
         Binding("ctrl+r", "start", "Start", priority=True),
         Binding("ctrl+x", "stop", "Stop", priority=True),
-        Binding("f8", "pause", "Pause", priority=True),
+        Binding("f8", "pause(True)", "Pause", priority=True),
+        Binding("f8", "pause(False)", "Go on", priority=True),  # the one shown while paused
         Binding("ctrl+n", "new_run", "New run", priority=True),
         Binding("ctrl+o", "resume", "Resume", priority=True),
         *(Binding(f"f{2 + i}", f"show_tab('{t}')", t.title(), show=False) for i, t in TABS),
@@ -149,8 +150,11 @@ class DashboardScreen(GridRuns, KeptRuns, Screen[None]):
         running = self.phase is Phase.RUNNING
         if action == "start":
             return False if running else (self.query_one(ConfigForm).config is not None or None)
-        if action in ("stop", "pause", "new_run", "resume"):
-            return running if action in ("stop", "pause") else not running
+        if action == "pause":  # F8 says Pause, or Go on while paused
+            driver = self.train_view.driver
+            return running and parameters[0] != (driver is not None and driver.paused)
+        if action in ("stop", "new_run", "resume"):
+            return running if action == "stop" else not running
         return True
 
     @on(ConfigForm.StartPressed)
@@ -206,8 +210,9 @@ class DashboardScreen(GridRuns, KeptRuns, Screen[None]):
             self.notify(self.grid.outcome, title="Grid stopped", severity="warning", timeout=30)
         self.train_view.stop()  # if a run is training
 
-    def action_pause(self) -> None:
+    def action_pause(self, pause: bool) -> None:
         self.train_view.toggle_pause()  # after the current batch, or go on
+        self.refresh_bindings()
 
     def action_new_run(self) -> None:
         if self.phase is Phase.RUNNING:
