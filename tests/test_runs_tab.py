@@ -24,10 +24,12 @@ def make_runs(runs_dir) -> None:
 
 async def open_tab(pilot, count: int) -> RunsView:
     await wait_until(pilot, lambda: pilot.app.focused is not None)  # the form's, at start
+    assert pilot.app.screen.active_bindings["f4"].binding.description == "Runs"  # the footer
     await pilot.press("f4")
     view = pilot.app.dashboard.query_one(RunsView)
     await wait_until(pilot, lambda: view.table.row_count == count)
     await wait_until(pilot, lambda: view.table.has_focus)
+    assert "f4" not in pilot.app.screen.active_bindings  # it is shown: its key leaves the footer
     return view
 
 

@@ -47,7 +47,7 @@ from lenet_tui.ui.widgets.train_view import Clock, TrainView
 NARROW = 100
 """Terminals narrower than this get the compact layout (80x24 must stay readable)."""
 TABS = tuple(enumerate(("train", "activations", "runs", "errors")))
-"""The tabs, F2 to F5."""
+"""The tabs, F2 to F5 (each named in the tab bar; F4, the runs, also in the footer)."""
 
 
 class DashboardScreen(GridRuns, KeptRuns, Screen[None]):
@@ -60,7 +60,7 @@ class DashboardScreen(GridRuns, KeptRuns, Screen[None]):
         Binding("f8", "pause(False)", "Go on", priority=True),  # the one shown while paused
         Binding("ctrl+n", "new_run", "New run", priority=True),
         Binding("ctrl+o", "resume", "Resume", priority=True),
-        *(Binding(f"f{2 + i}", f"show_tab('{t}')", t.title(), show=False) for i, t in TABS),
+        *(Binding(f"f{2 + i}", f"show_tab('{t}')", t.title(), show=t == "runs") for i, t in TABS),
     ]
 
     phase: reactive[Phase] = reactive(Phase.LOADING, bindings=True)
@@ -148,6 +148,9 @@ class DashboardScreen(GridRuns, KeptRuns, Screen[None]):
         """Keys that cannot apply now leave the footer (it must fit 80 columns); Start stays,
         greyed, while the form has errors."""
         running = self.phase is Phase.RUNNING
+        if action == "show_tab":  # the shown tab's own key leaves the footer
+            tabs = self.query(TabbedContent)
+            return not tabs or parameters[0] != tabs.first().active
         if action == "start":
             return False if running else (self.query_one(ConfigForm).config is not None or None)
         if action == "pause":  # F8 says Pause, or Go on while paused
@@ -259,6 +262,7 @@ class DashboardScreen(GridRuns, KeptRuns, Screen[None]):
 
     @on(TabbedContent.TabActivated)
     def tab_shown(self, event: TabbedContent.TabActivated) -> None:
+        self.refresh_bindings()
         if event.pane.id == "activations":
             self.query_one(ActivationViewer).draw_unseen()
 

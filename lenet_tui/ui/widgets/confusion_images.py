@@ -66,7 +66,7 @@ class ConfusionImages(Widget, can_focus=True):
     BINDINGS = [
         Binding("left", "pick(-1)", "Pick", show=False),
         Binding("right", "pick(1)", "Pick", key_display="← →"),
-        Binding("enter", "open", "Open in F3"),
+        Binding("enter", "open", "Open"),
         Binding("escape", "back", "Back"),
     ]
 
