@@ -23,17 +23,13 @@ from textual.reactive import reactive
 from textual.widgets import DataTable, Input, Static
 
 from lenet_tui.engine.events import EpochEnd, RunDiverged, RunFailed, RunFinished, RunStopped
-from lenet_tui.errors import LenetError
-from lenet_tui.runs.catalog import COLUMNS, RunCatalog, delete_run, filter_runs, run_labels
+from lenet_tui.runs.catalog import COLUMNS, RunCatalog, filter_runs, run_labels
 from lenet_tui.runs.catalog import sort_runs as sorted_runs
-from lenet_tui.runs.folder import RunFolder, default_runs_dir, is_being_trained
+from lenet_tui.runs.folder import RunFolder, default_runs_dir
 from lenet_tui.runs.history import RunSummary
-from lenet_tui.runs.notes import RunNote, write_note
 from lenet_tui.ui.messages import TrainingEvent
-from lenet_tui.ui.screens.confirm import ConfirmScreen
-from lenet_tui.ui.screens.export_csv import ExportScreen
-from lenet_tui.ui.screens.run_note import NoteScreen
 from lenet_tui.ui.widgets.overlay_plot import METRICS, RUN_COLOURS, OverlayPlot
+from lenet_tui.ui.widgets.run_actions import RunActions
 from lenet_tui.ui.widgets.runs_compare import RunsCompare, legend
 from lenet_tui.ui.widgets.runs_table import RunsTable
 
@@ -71,7 +67,7 @@ def sort_order(column: int | None, reverse: bool) -> str:
     return COLUMNS[column].title + (" ↑" if reverse else "")
 
 
-class RunsView(Vertical, can_focus=True):
+class RunsView(RunActions, Vertical, can_focus=True):
     """The kept runs; the screen passes on this session's run folders and training events."""
 
     BINDINGS = [
@@ -293,47 +289,3 @@ class RunsView(Vertical, can_focus=True):
     def action_view(self) -> None:
         order: list[ViewMode] = ["both", "list", "overlay"]
         self.view_mode = order[(order.index(self.view_mode) + 1) % len(order)]
-
-    def action_name(self) -> None:
-        run = self._highlighted()
-        if run is not None:
-            self.app.push_screen(
-                NoteScreen(run.name, run.note), lambda note: self._named(run, note)
-            )
-
-    def _named(self, run: RunSummary, note: RunNote | None) -> None:
-        if note is None:
-            return
-        try:
-            write_note(run.folder.path, note)
-        except LenetError as exc:
-            self.notify(str(exc), title="Cannot keep the name", severity="error")
-        self.rescan()
-
-    def action_delete(self) -> None:
-        run = self._highlighted()
-        if run is None:
-            return
-        if is_being_trained(run.folder):
-            self.notify(f"{run.title} is being trained; stop it first", severity="warning")
-            return
-        question = f"Delete the run {run.title} and every file in\n{run.folder.path}?"
-        screen = ConfirmScreen("Delete a run", question + "\nThis cannot be undone.")
-        self.app.push_screen(screen, lambda yes: self._delete(run) if yes else None)
-
-    def _delete(self, run: RunSummary) -> None:
-        try:
-            delete_run(run.folder.path)
-        except LenetError as exc:
-            self.notify(str(exc), title="Not deleted", severity="error")
-        else:
-            self.notify(f"deleted {run.folder.path}")
-        self.rescan()
-
-    def action_export(self) -> None:
-        run = self._highlighted()
-        paths = list(self.chosen) or ([run.folder.path] if run is not None else [])
-        if paths:
-            self.app.push_screen(ExportScreen(paths))
-        else:
-            self.notify("no runs to export", severity="warning")
