@@ -9,7 +9,7 @@ from pathlib import Path
 
 import torch
 from dashboard_helpers import SHORT, SIZE, make_app, running, shown, view, wait_until
-from textual.widgets import Button, ContentSwitcher, Select
+from textual.widgets import Button, ContentSwitcher, Select, TabbedContent
 
 from lenet_tui.engine import training
 from lenet_tui.engine.config import ModelConfig, TrainConfig
@@ -373,9 +373,13 @@ async def test_weights_of_a_diverged_run_are_shown_not_a_crash(tiny_dataset):
 
 async def test_the_command_palette_offers_the_run_actions(tiny_dataset):
     app = make_app(tiny_dataset)
-    async with app.run_test(size=SIZE):
-        titles = [command.title for command in app.get_system_commands(app.screen)]
-        assert {"Start training", "Stop training", "New run", "Show activations"} <= set(titles)
+    async with app.run_test(size=SIZE) as pilot:
+        commands = {command.title: command for command in app.get_system_commands(app.screen)}
+        assert {"Start training", "Stop training", "New run", "Show activations"} <= set(commands)
+        commands["Compare runs (F4)"].callback()
+        await wait_until(pilot, lambda: app.query_one(TabbedContent).active == "runs")
+        commands["Where it errs (F5)"].callback()
+        await wait_until(pilot, lambda: app.query_one(TabbedContent).active == "errors")
 
 
 async def test_start_before_the_data_is_loaded_starts_once_it_is(tiny_dataset, monkeypatch):

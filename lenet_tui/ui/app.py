@@ -146,6 +146,16 @@ class LenetApp(App[None]):
             "Pick test images, see conv feature maps",
             lambda: board.action_show_tab("activations"),
         )
+        yield SystemCommand(
+            "Compare runs (F4)",
+            "Every kept run; overlay 2-8 of them",
+            lambda: board.action_show_tab("runs"),
+        )
+        yield SystemCommand(
+            "Where it errs (F5)",
+            "The test set's confusion matrix",
+            lambda: board.action_show_tab("errors"),
+        )
         yield SystemCommand("Save screen", "An SVG in the run's folder", self.action_save_screen)
         yield SystemCommand("Keys", "Every key of lenet-tui", self.action_help)
 
