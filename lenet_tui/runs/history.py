@@ -10,7 +10,6 @@ never with an exception.
 from __future__ import annotations
 
 import contextlib
-import json
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -23,12 +22,10 @@ from lenet_tui.engine.events import (
     RunDiverged,
     RunFailed,
     RunFinished,
-    RunStarted,
     RunStopped,
-    TrainProgress,
-    event_from_dict,
 )
 from lenet_tui.errors import LenetError
+from lenet_tui.runs.event_log import read_epoch_ends
 from lenet_tui.runs.folder import CONFIG_NAME, METRICS_NAME, RunFolder, is_being_trained
 from lenet_tui.runs.notes import NOTES_NAME, RunNote, read_note
 
@@ -107,7 +104,7 @@ def summarise(folder: RunFolder, grid: str = "", modified: float | None = None) 
     config: TrainConfig | None = None
     with contextlib.suppress(LenetError, OSError):  # OSError: config.toml is a folder, say
         config = folder.read_config()
-    done, last = _digest(folder.metrics_path)
+    done, last = read_epoch_ends(folder.metrics_path)
     state: KeptState
     if config is None:
         state = "damaged"
@@ -130,44 +127,6 @@ def summarise(folder: RunFolder, grid: str = "", modified: float | None = None) 
         note=read_note(folder.path),
         grid=grid,
     )
-
-
-_SKIPPED = tuple(f'{{"event": "{kind.kind}", ' for kind in (TrainProgress, RunStarted))
-"""How the lines a summary does not need begin, as EventLog writes them (json.dumps)."""
-
-
-def _digest(path: Path) -> tuple[list[EpochEnd], type | None]:
-    """A metrics file's finished epochs (by epoch; a resumed epoch's last record) and the type
-    of its last event (None: no event).
-
-    The events of read_log, but the progress reports and the start, most of a big file, are
-    only counted, not parsed, and the epochs' confusion matrices are not read: this keeps a
-    list of 1,000 runs fast. Such a line is taken as
-    whole if it ends with "}" (the torn tail of a killed write is the file's last line, and the
-    last line is always parsed).
-    """
-    try:
-        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
-    except OSError:  # missing or unreadable: no metrics
-        return [], None
-    epochs: dict[int, EpochEnd] = {}
-    last: type | None = None
-    for i, line in enumerate(lines):
-        if i < len(lines) - 1 and line.startswith(_SKIPPED) and line.endswith("}"):
-            last = TrainProgress
-            continue
-        try:
-            fields = json.loads(line)
-        except ValueError:
-            break
-        if not isinstance(fields, dict):
-            break
-        fields.pop("confusion", None)  # a list needs no confusion matrix, the costliest field
-        event = event_from_dict(fields)
-        if isinstance(event, EpochEnd):
-            epochs[event.epoch] = event
-        last = type(event) if event is not None else last
-    return [epochs[n] for n in sorted(epochs)], last
 
 
 def last_modified(path: Path) -> float:
