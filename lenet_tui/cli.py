@@ -7,12 +7,17 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import io
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 from lenet_tui import __version__
+from lenet_tui.cli_grid import (
+    add_grid_arguments,
+    add_ray_arguments,
+    argument_type,
+    export_csv,
+    ray_options_from_args,
+)
 from lenet_tui.engine.config import (
     ACTIVATIONS,
     AUGMENTS,
@@ -25,12 +30,12 @@ from lenet_tui.engine.config import (
 )
 from lenet_tui.engine.data_source import DataSource
 from lenet_tui.engine.presets import PRESETS
-from lenet_tui.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, ConfigError, LenetError
-from lenet_tui.runs.atomic import write_text_atomic
+from lenet_tui.errors import EXIT_INTERRUPTED, EXIT_USAGE, ConfigError, LenetError
 from lenet_tui.runs.config_file import RANDOM_SEED, load_config_file
 from lenet_tui.runs.folder import CONFIG_NAME, RunFolder
-from lenet_tui.runs.grid import Grid, run_folders
-from lenet_tui.runs.grid_spec import GRID_NAME, MAX_RUNS, parse_hidden, parse_ints, parse_seeds
+from lenet_tui.runs.grid import Grid
+from lenet_tui.runs.grid_spec import GRID_NAME, parse_hidden, parse_ints
+from lenet_tui.runs.ray_setup import RayOptions
 
 FLAGS = {"batch_size": "--batch-size", "kernel_size": "--kernel-size"}
 """Config fields whose command-line flag is not simply --<field> (kept for callers)."""
@@ -64,7 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--metrics-out", type=Path, metavar="FILE", help="write every event as a JSON line to FILE"
     )
     _add_runs(parser.add_argument_group("run folders, resuming and settings files"))
-    _add_grids(parser.add_argument_group("grids and export (see the README's Grids section)"))
+    add_grid_arguments(parser.add_argument_group("grids and export (the README's Grids section)"))
+    add_ray_arguments(parser.add_argument_group("grids on Ray (pip install 'lenet-tui[ray]')"))
     return parser
 
 
@@ -127,13 +133,13 @@ def _add_model(model: argparse._ArgumentGroup) -> None:
     )
     model.add_argument(
         "--channels",
-        type=_argument(lambda text: parse_ints(text, 1, 3, "6,16")),
+        type=argument_type(lambda text: parse_ints(text, 1, 3, "6,16")),
         metavar="C1[,C2[,C3]]",
         help="output channels of each conv block, 1 to 3 blocks (default 6,16)",
     )
     model.add_argument(
         "--hidden",
-        type=_argument(parse_hidden),
+        type=argument_type(parse_hidden),
         metavar="W1,...|none",
         help="widths of the hidden dense layers, 0 to 3 of them (default 120,84)",
     )
@@ -182,34 +188,6 @@ def _add_runs(runs: argparse._ArgumentGroup) -> None:
         metavar="RUN_DIR",
         help="continue the run in RUN_DIR from its last checkpoint, with its settings; "
         "with --no-ui, RUN_DIR may be a grid folder (its unfinished runs go on)",
-    )
-
-
-def _add_grids(grids: argparse._ArgumentGroup) -> None:
-    grids.add_argument(
-        "--grid",
-        metavar="SPEC",
-        help='with --no-ui, train one run per combination, e.g. "pooling=avg,max '
-        'activation=sigmoid,relu" (any setting with a flag; a list value as 6/16), the other '
-        "flags as the base, in one grid folder (--run-dir, or a new one), then print a table",
-    )
-    grids.add_argument(
-        "--seeds",
-        type=_argument(parse_seeds),
-        metavar="S1,S2,...",
-        help="with --grid, repeat each combination per seed; the table gives mean ± std",
-    )
-    grids.add_argument("--yes", action="store_true", help=f"train a grid of over {MAX_RUNS} runs")
-    grids.add_argument(
-        "--export-csv",
-        type=Path,
-        nargs="+",
-        metavar="RUN_DIR",
-        help="write the runs' per-epoch metrics as CSV (one row per run and epoch, settings as "
-        "columns) and exit; a grid folder stands for its runs",
-    )
-    grids.add_argument(
-        "-o", "--out", type=Path, metavar="FILE", help="--export-csv's file (default: stdout)"
     )
 
 
@@ -290,8 +268,11 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.out is not None:
         raise LenetError("-o/--out names the file of --export-csv; add --export-csv RUN_DIR...")
     grid_folder = args.resume is not None and (args.resume / GRID_NAME).is_file()
+    ray = ray_options_from_args(args)
     if args.grid is not None or args.seeds is not None or grid_folder:
-        return _run_grid(args)
+        return _run_grid(args, ray)
+    if ray is not None:
+        raise LenetError('--ray trains the runs of a grid; add --grid SPEC ("lr=0.1,0.9", say)')
     headless_only = [_flag(n) for n in HEADLESS_ONLY if getattr(args, n) is not None]
     if headless_only and not args.no_ui:
         raise LenetError(
@@ -311,8 +292,9 @@ def _dispatch(args: argparse.Namespace) -> int:
     )
 
 
-def _run_grid(args: argparse.Namespace) -> int:
-    """`--no-ui --grid SPEC` (a new grid) or `--no-ui --resume GRID_DIR` (one going on)."""
+def _run_grid(args: argparse.Namespace, ray: RayOptions | None) -> int:
+    """`--no-ui --grid SPEC` (a new grid) or `--no-ui --resume GRID_DIR` (one going on), in
+    turn here or, with ray, at once on Ray."""
     if not args.no_ui:
         what = "--grid" if args.resume is None else f"--resume {args.resume} (a grid folder)"
         raise LenetError(f"{what} trains headless for now; add --no-ui")
@@ -331,7 +313,8 @@ def _run_grid(args: argparse.Namespace) -> int:
         grid = Grid.plan(args.grid, args.seeds or (), base, data, yes=args.yes)
     from lenet_tui.headless_grid import run_headless_grid  # imports torch
 
-    return run_headless_grid(grid, data, run_dir=args.run_dir if args.resume is None else None)
+    run_dir = args.run_dir if args.resume is None else None
+    return run_headless_grid(grid, data, run_dir=run_dir, ray=ray)
 
 
 def _refuse_with_grid(args: argparse.Namespace) -> None:
@@ -345,25 +328,6 @@ def _refuse_with_grid(args: argparse.Namespace) -> None:
         )
     if args.seeds is not None and args.seed is not None:
         raise LenetError("--seed and --seeds: give one (--seeds sets each run's seed)")
-
-
-def export_csv(run_dirs: list[Path], out: Path | None) -> int:
-    """`--export-csv RUN_DIR... [-o FILE]`: the runs' per-epoch metrics as CSV (a grid folder
-    stands for its runs); stdout without a file. Nothing is written if a folder is refused."""
-    from lenet_tui.runs.export import write_runs_csv
-
-    folders = run_folders(run_dirs)
-    text = io.StringIO()
-    rows = write_runs_csv(folders, text)
-    try:
-        if out is None:
-            sys.stdout.write(text.getvalue())
-        else:
-            write_text_atomic(out, text.getvalue())
-    except OSError as exc:
-        raise LenetError(f"cannot write {out}: {exc.strerror or exc}; pick another -o") from None
-    print(f"{rows} rows ({len(folders)} runs) written to {out or 'stdout'}", file=sys.stderr)
-    return EXIT_OK
 
 
 def _given(args: argparse.Namespace, names: tuple[str, ...]) -> dict:
@@ -381,15 +345,3 @@ def _seed(text: str) -> int | str:
         return int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected an integer or 'random', got {text!r}") from None
-
-
-def _argument(parse: Callable[[str], object]) -> Callable[[str], object]:
-    """An argparse type from a parser that raises ValueError saying what it expects."""
-
-    def convert(text: str) -> object:
-        try:
-            return parse(text)
-        except ValueError as exc:
-            raise argparse.ArgumentTypeError(str(exc)) from None
-
-    return convert

@@ -30,6 +30,10 @@ from lenet_tui.runs.driver import RunDriver
 from lenet_tui.runs.folder import resume_command
 from lenet_tui.runs.grid import Grid, GridRun, refuse_used_folder
 from lenet_tui.runs.interrupts import StopOnSignals
+from lenet_tui.runs.ray_setup import RayOptions, require_ray
+
+EXIT_FAILED_WITH_TABLE = -1
+"""Some runs failed but the others ended: print the table, then exit with EXIT_FAILED."""
 
 
 class GridStop:
@@ -52,17 +56,22 @@ def run_headless_grid(
     stderr: TextIO | None = None,
     *,
     run_dir: Path | None = None,
+    ray: RayOptions | None = None,
 ) -> int:
     """Train the grid's unfinished runs and print its table; return the exit code.
 
     A planned grid (no folder yet) gets run_dir (new or empty) or a fresh folder under the runs
     dir; an opened grid goes on in its own. data (None: the grid's own) is loaded once per
     dataset before anything is written; bad data, devices or folders raise LenetError first.
+    With ray, the runs train at once on Ray (lenet_tui.headless_ray), else in turn here.
     """
     out, err = stdout or sys.stdout, stderr or sys.stderr
     configs = [config for _, _, config in grid.configs()]
-    for device in sorted({config.device for config in configs}):
-        resolve_device(device)
+    if ray is None:  # on Ray, the cluster's machines have the devices
+        for device in sorted({config.device for config in configs}):
+            resolve_device(device)
+    else:
+        require_ray()
     if grid.folder is None and run_dir is not None:
         refuse_used_folder(Path(run_dir))
     source = data or grid.data
@@ -74,6 +83,11 @@ def run_headless_grid(
     runs = grid.runs
     print(f"grid folder: {grid.folder}{' (resumed)' if resumed else ''}", file=out, flush=True)
     print(f"{len(runs)} runs: {grid.spec.text}{_seeds(grid)}", file=out, flush=True)
+    if ray is not None:
+        from lenet_tui.headless_ray import train_on_ray  # imports ray
+
+        ended = train_on_ray(grid, datasets, ray, err)
+        return _report(grid, ended.code, ended.signal, out, err, many=True)
     stop = GridStop()
     try:
         with StopOnSignals(stop) as interrupts:
@@ -81,20 +95,38 @@ def run_headless_grid(
     except KeyboardInterrupt:  # a second Ctrl-C: every file was written atomically
         print(f"interrupted; resume the grid with: {_resume(grid)}", file=err, flush=True)
         return EXIT_INTERRUPTED
-    if stop.requested:
-        name = signal.Signals(interrupts.received or signal.SIGINT).name
+    signum = (interrupts.received or signal.SIGINT) if stop.requested else None
+    return _report(grid, code, signum, out, err)
+
+
+def _report(
+    grid: Grid, code: int, signum: int | None, out: TextIO, err: TextIO, *, many: bool = False
+) -> int:
+    """After training: how to go on after a signal, else the table (unless training failed).
+    many: several runs were in flight (a Ray grid)."""
+    if signum is not None:
+        kept = (
+            "the runs in flight keep their last checkpoints"
+            if many
+            else "the run in flight keeps its last checkpoint"
+        )
+        name = signal.Signals(signum).name
+        runs = grid.runs
         done = sum(run.action() == "done" for run in runs)
         print(
-            f"{name}: stopped the grid ({done} of {len(runs)} runs done; the run in flight "
-            f"keeps its last checkpoint); resume it with: {_resume(grid)}",
+            f"{name}: stopped the grid ({done} of {len(runs)} runs done; {kept}); "
+            f"resume it with: {_resume(grid)}",
             file=err,
             flush=True,
         )
-        return EXIT_TERMINATED if interrupts.received == signal.SIGTERM else EXIT_INTERRUPTED
-    if code != EXIT_OK:
+        return EXIT_TERMINATED if signum == signal.SIGTERM else EXIT_INTERRUPTED
+    if code == EXIT_INTERRUPTED:
+        print(f"interrupted; resume the grid with: {_resume(grid)}", file=err, flush=True)
+        return code
+    if code != EXIT_OK and code != EXIT_FAILED_WITH_TABLE:
         return code
     print_table(grid, out)
-    return EXIT_OK
+    return EXIT_FAILED if code == EXIT_FAILED_WITH_TABLE else EXIT_OK
 
 
 def print_table(grid: Grid, out: TextIO) -> None:

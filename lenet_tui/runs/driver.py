@@ -13,18 +13,46 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from lenet_tui.engine.config import TrainConfig
 from lenet_tui.engine.data import Dataset
 from lenet_tui.engine.data_source import DataSource
 from lenet_tui.engine.events import EpochEnd, Event, RunStarted
 from lenet_tui.engine.inspection import Inspector
+from lenet_tui.engine.train_state import TrainState
 from lenet_tui.engine.training import Trainer
 from lenet_tui.errors import RunFolderError
 from lenet_tui.runs.checkpoint import Checkpoint, save_checkpoint
 from lenet_tui.runs.class_results import write_class_results
 from lenet_tui.runs.event_log import EventLog
 from lenet_tui.runs.folder import RunFolder, RunLock
+
+
+class TrainerLike(Protocol):
+    """What the driver asks of a trainer: the engine's `Trainer`, or a stand-in for one that
+    trains elsewhere (a Ray trial, `lenet_tui.runs.ray_trial.RemoteTrainer`)."""
+
+    config: TrainConfig
+    data: Dataset
+    resume: TrainState | None
+    model: object | None
+
+    def run(self) -> Iterator[Event]: ...
+    def checkpoint_state(self) -> TrainState: ...
+    def request_stop(self) -> None: ...
+    def pause(self) -> None: ...
+    def unpause(self) -> None: ...
+    @property
+    def paused(self) -> bool: ...
+
+
+class TrainerFactory(Protocol):
+    """Makes the trainer of a run: `Trainer` itself, by default."""
+
+    def __call__(
+        self, config: TrainConfig, data: Dataset, *, resume: TrainState | None = None
+    ) -> TrainerLike: ...
 
 
 @dataclass(frozen=True)
@@ -98,7 +126,7 @@ class RunDriver:
     from any thread while `run()` is iterated.
     """
 
-    def __init__(self, trainer: Trainer, *, folder: RunFolder | None = None,
+    def __init__(self, trainer: TrainerLike, *, folder: RunFolder | None = None,
                  run_dir: Path | None = None) -> None:  # fmt: skip
         self.trainer = trainer
         self.folder = folder
@@ -111,15 +139,24 @@ class RunDriver:
         """The epoch boundary the run is paused at (RunStarted or EpochEnd), else None."""
 
     @classmethod
-    def new(cls, config: TrainConfig, data: Dataset, run_dir: Path | None = None) -> RunDriver:
-        """A new run, kept in run_dir (a new, or empty, folder) or a fresh default folder."""
-        return cls(Trainer(config, data), run_dir=run_dir)
+    def new(
+        cls,
+        config: TrainConfig,
+        data: Dataset,
+        run_dir: Path | None = None,
+        *,
+        trainer: TrainerFactory = Trainer,
+    ) -> RunDriver:
+        """A new run, kept in run_dir (a new, or empty, folder) or a fresh default folder;
+        trained by `trainer(config, data)` (the engine's Trainer, in this process, by default)."""
+        return cls(trainer(config, data), run_dir=run_dir)
 
     @classmethod
-    def resume(cls, kept: KeptRun, data: Dataset) -> RunDriver:
+    def resume(
+        cls, kept: KeptRun, data: Dataset, *, trainer: TrainerFactory = Trainer
+    ) -> RunDriver:
         """The kept run, going on after its checkpoint's epoch in its own folder."""
-        trainer = Trainer(kept.config, data, resume=kept.checkpoint.state)
-        return cls(trainer, folder=kept.folder)
+        return cls(trainer(kept.config, data, resume=kept.checkpoint.state), folder=kept.folder)
 
     @property
     def config(self) -> TrainConfig:

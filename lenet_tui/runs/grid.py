@@ -44,7 +44,7 @@ from lenet_tui.runs.grid_table import GridTable, read_table
 
 if TYPE_CHECKING:
     from lenet_tui.engine.data import Dataset
-    from lenet_tui.runs.driver import RunDriver
+    from lenet_tui.runs.driver import RunDriver, TrainerFactory
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -92,23 +92,26 @@ class GridRun:
             return "done"
         return "resume" if folder.checkpoint_path.is_file() else "restart"
 
-    def driver(self, data: Dataset) -> RunDriver:
-        """The driver that starts, resumes or restarts this run (not for a done one).
+    def driver(self, data: Dataset, trainer: TrainerFactory | None = None) -> RunDriver:
+        """The driver that starts, resumes or restarts this run (not for a done one), trained
+        by trainer (the engine's Trainer, in this process, by default).
 
         The driver checks the settings, the device and the data; it writes nothing until opened.
         """
-        from lenet_tui.runs.driver import KeptRun, RunDriver  # imports torch
+        from lenet_tui.engine.training import Trainer  # imports torch
+        from lenet_tui.runs.driver import KeptRun, RunDriver
 
+        make = trainer or Trainer
         action = self.action()
         if action == "done":
             raise RuntimeError(f"{self.name} is done")
         if action == "resume":
-            return RunDriver.resume(KeptRun.open(self.folder), data)
+            return RunDriver.resume(KeptRun.open(self.folder), data, trainer=make)
         if action == "restart":  # it ended before its first checkpoint: nothing to keep
             folder = RunFolder(self.folder)
             for path in (folder.metrics_path, folder.config_path):
                 path.unlink(missing_ok=True)
-        return RunDriver.new(self.config, data, self.folder)
+        return RunDriver.new(self.config, data, self.folder, trainer=make)
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from lenet_tui.engine.events import EpochEnd, RunDiverged, RunFinished
+from lenet_tui.engine.events import EpochEnd, RunDiverged, RunFailed, RunFinished
 from lenet_tui.runs.event_log import read_events
 from lenet_tui.runs.folder import METRICS_NAME
 from lenet_tui.runs.grid_spec import Combination, GridSpec, label, value_text
@@ -26,7 +26,9 @@ from lenet_tui.runs.grid_spec import Combination, GridSpec, label, value_text
 if TYPE_CHECKING:
     from lenet_tui.runs.grid import GridRun
 
-RunState = Literal["finished", "diverged", "unfinished"]
+RunState = Literal["finished", "diverged", "failed", "unfinished"]
+"""How a run ended: failed is a failure of its own (training raised), which a Ray grid does not
+retry; unfinished is stopped, killed or still to train."""
 CSV_FIGURES = (
     "seeds",
     "runs",
@@ -64,6 +66,8 @@ def run_figures(folder: Path, seed: int | None) -> RunFigures:
         state = "finished"
     elif events and isinstance(events[-1], RunDiverged):
         state = "diverged"
+    elif events and isinstance(events[-1], RunFailed):
+        state = "failed"
     speeds = [e.examples_per_sec for e in ordered]
     speed = None
     if speeds and all(math.isfinite(s) and s > 0 for s in speeds):
@@ -123,7 +127,7 @@ class GridRow:
 
     @property
     def state(self) -> str:
-        """finished or diverged when all its runs are, else how many finished."""
+        """finished, diverged or failed when all its runs are, else how many finished."""
         states = {run.state for run in self.runs}
         if len(states) == 1:
             return states.pop()

@@ -1,0 +1,97 @@
+"""`lenet-tui --no-ui --grid SPEC --ray [ADDRESS]`: the grid's runs at once on Ray, headless.
+
+stderr gets a line as Ray is joined, one as each run starts (where it trains), one per finished
+epoch, and one for each worker that died (and the retry) or run that failed; the grid's table is
+printed by lenet_tui.headless_grid, as for a grid trained here. Ctrl-C (SIGINT) or SIGTERM
+cancels the runs in flight (each keeps its last epoch's checkpoint) and starts no more.
+"""
+
+from __future__ import annotations
+
+import signal
+from typing import NamedTuple, TextIO
+
+from lenet_tui.engine.data import Dataset
+from lenet_tui.engine.events import EpochEnd, RunDiverged, RunStarted
+from lenet_tui.errors import EXIT_INTERRUPTED, EXIT_OK
+from lenet_tui.runs.grid import Grid
+from lenet_tui.runs.interrupts import StopOnSignals
+from lenet_tui.runs.ray_grid import RayGrid, TrialUpdate
+from lenet_tui.runs.ray_setup import RayOptions
+
+
+class RayEnded(NamedTuple):
+    code: int
+    """EXIT_OK, EXIT_FAILED_WITH_TABLE (some runs failed or were lost) or EXIT_INTERRUPTED."""
+    signal: int | None
+    """The signal that stopped the grid, if one did."""
+
+
+def train_on_ray(
+    grid: Grid, datasets: dict[str, Dataset], options: RayOptions, err: TextIO
+) -> RayEnded:
+    """Train the grid's pending runs on Ray, a line of progress per event that matters."""
+    from lenet_tui.headless_grid import EXIT_FAILED_WITH_TABLE
+
+    ray_grid = RayGrid(grid, datasets, options)
+    total, ended, announced = len(grid.runs), {}, False
+    print(f"ray: joining {options.where} ...", file=err, flush=True)
+    try:
+        with StopOnSignals(ray_grid) as interrupts:
+            for update in ray_grid.run():
+                if not announced:
+                    announced = True
+                    print(_announce(ray_grid), file=err, flush=True)
+                if update.state in ("failed", "lost", "finished", "diverged"):
+                    ended[update.run.number] = update.state
+                line = progress_line(update, total, ray_grid)
+                if line:
+                    print(line, file=err, flush=True)
+    except KeyboardInterrupt:  # a second Ctrl-C: every file was written atomically
+        return RayEnded(EXIT_INTERRUPTED, None)
+    if ray_grid.stop_requested:
+        return RayEnded(EXIT_INTERRUPTED, interrupts.received or signal.SIGINT)
+    bad = sorted(n for n, state in ended.items() if state in ("failed", "lost"))
+    if bad:
+        print(
+            f"{len(bad)} of {total} runs did not finish (run {', '.join(map(str, bad))}); "
+            "the table marks them",
+            file=err,
+            flush=True,
+        )
+        return RayEnded(EXIT_FAILED_WITH_TABLE, None)
+    return RayEnded(EXIT_OK, None)
+
+
+def progress_line(update: TrialUpdate, total: int, ray_grid: RayGrid) -> str | None:
+    """The stderr line for an update, or None for one that says nothing new."""
+    run, event = update.run, update.event
+    prefix = f"run {run.number}/{total} {run.name}"
+    if isinstance(event, RunStarted):
+        worker = update.worker
+        where = f" on {worker.node} (pid {worker.pid})" if worker else ""
+        again = f", resumed after epoch {event.start_epoch}" if event.start_epoch else ""
+        return f"{prefix}: started{where} in {run.folder}{again}"
+    if isinstance(event, EpochEnd):
+        return (
+            f"{prefix}: epoch {event.epoch}/{run.config.epochs} loss {event.train_loss:.3f}, "
+            f"test acc {event.test_acc:.3f}, {event.examples_per_sec:,.0f} examples/sec"
+        )
+    if isinstance(event, RunDiverged):
+        return f"{prefix}: {event.message} (not retried; the grid goes on)"
+    if update.state == "failed":
+        return f"{prefix}: training failed: {update.note} (not retried; the grid goes on)"
+    if update.state == "retrying":
+        return f"{prefix}: {update.note}"
+    if update.state == "lost":
+        return f"{prefix}: {update.note}; gave up after {ray_grid.options.retries} retries"
+    return None
+
+
+def _announce(ray_grid: RayGrid) -> str:
+    options = ray_grid.options
+    return (
+        f"ray: {ray_grid.parallel} runs at once on {options.where} "
+        f"({options.cpus_per_run:g} CPU and {ray_grid.gpus:g} GPU per run, "
+        f"{options.threads} torch thread{'s' if options.threads > 1 else ''} each)"
+    )
