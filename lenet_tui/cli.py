@@ -271,7 +271,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     ray = ray_options_from_args(args)
     if args.grid is not None or args.seeds is not None or grid_folder:
         return _run_grid(args, ray)
-    if ray is not None:
+    if ray is not None and (args.no_ui or args.resume is not None):
         raise LenetError('--ray trains the runs of a grid; add --grid SPEC ("lr=0.1,0.9", say)')
     headless_only = [_flag(n) for n in HEADLESS_ONLY if getattr(args, n) is not None]
     if headless_only and not args.no_ui:
@@ -284,7 +284,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     if not args.no_ui:
         from lenet_tui.ui.launch import run_dashboard  # imports torch and textual
 
-        return run_dashboard(config, data, run_dir=args.run_dir, resume=args.resume)
+        return run_dashboard(config, data, run_dir=args.run_dir, resume=args.resume, ray=ray)
     from lenet_tui.headless import run_headless  # imports torch: not on the --help path
 
     return run_headless(

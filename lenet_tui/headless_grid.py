@@ -30,7 +30,7 @@ from lenet_tui.runs.driver import RunDriver
 from lenet_tui.runs.folder import resume_command
 from lenet_tui.runs.grid import Grid, GridRun, refuse_used_folder
 from lenet_tui.runs.interrupts import StopOnSignals
-from lenet_tui.runs.ray_setup import RayOptions, require_ray
+from lenet_tui.runs.ray_setup import RayOptions, check_answers, require_ray
 
 EXIT_FAILED_WITH_TABLE = -1
 """Some runs failed but the others ended: print the table, then exit with EXIT_FAILED."""
@@ -70,28 +70,40 @@ def run_headless_grid(
     if ray is None:  # on Ray, the cluster's machines have the devices
         for device in sorted({config.device for config in configs}):
             resolve_device(device)
-    else:
+    else:  # Ray missing or its head not answering: said before anything is written
         require_ray()
+        check_answers(ray)
     if grid.folder is None and run_dir is not None:
         refuse_used_folder(Path(run_dir))
     source = data or grid.data
     names = sorted({config.dataset for config in configs})
     datasets = {name: load_dataset(source, name) for name in names}
+    if ray is None:
+        return _train_here(_opened(grid, run_dir, out), datasets, out, err)
+    from lenet_tui.headless_ray import joined, train_on_ray  # imports ray
+
+    with joined(ray, err):  # before the grid's folder: a Ray that cannot start leaves none
+        grid = _opened(grid, run_dir, out)
+        ended = train_on_ray(grid, datasets, ray, err)
+    return _report(grid, ended.code, ended.signal, out, err, ray=ray)
+
+
+def _opened(grid: Grid, run_dir: Path | None, out: TextIO) -> Grid:
+    """The grid with its folder (made now for a planned grid), announced on out."""
     resumed = grid.folder is not None
     if grid.folder is None:
         grid = grid.create(run_dir)
-    runs = grid.runs
     print(f"grid folder: {grid.folder}{' (resumed)' if resumed else ''}", file=out, flush=True)
-    print(f"{len(runs)} runs: {grid.spec.text}{_seeds(grid)}", file=out, flush=True)
-    if ray is not None:
-        from lenet_tui.headless_ray import train_on_ray  # imports ray
+    print(f"{len(grid.runs)} runs: {grid.spec.text}{_seeds(grid)}", file=out, flush=True)
+    return grid
 
-        ended = train_on_ray(grid, datasets, ray, err)
-        return _report(grid, ended.code, ended.signal, out, err, many=True)
+
+def _train_here(grid: Grid, datasets: dict[str, Dataset], out: TextIO, err: TextIO) -> int:
+    """The grid's runs in turn in this process; Ctrl-C stops the run in flight."""
     stop = GridStop()
     try:
         with StopOnSignals(stop) as interrupts:
-            code = _train_all(runs, datasets, stop, err)
+            code = _train_all(grid.runs, datasets, stop, err)
     except KeyboardInterrupt:  # a second Ctrl-C: every file was written atomically
         print(f"interrupted; resume the grid with: {_resume(grid)}", file=err, flush=True)
         return EXIT_INTERRUPTED
@@ -100,14 +112,20 @@ def run_headless_grid(
 
 
 def _report(
-    grid: Grid, code: int, signum: int | None, out: TextIO, err: TextIO, *, many: bool = False
+    grid: Grid,
+    code: int,
+    signum: int | None,
+    out: TextIO,
+    err: TextIO,
+    *,
+    ray: RayOptions | None = None,
 ) -> int:
     """After training: how to go on after a signal, else the table (unless training failed).
-    many: several runs were in flight (a Ray grid)."""
+    ray: the grid trained on Ray with these options (several runs were in flight)."""
     if signum is not None:
         kept = (
             "the runs in flight keep their last checkpoints"
-            if many
+            if ray
             else "the run in flight keeps its last checkpoint"
         )
         name = signal.Signals(signum).name
@@ -115,13 +133,13 @@ def _report(
         done = sum(run.action() == "done" for run in runs)
         print(
             f"{name}: stopped the grid ({done} of {len(runs)} runs done; {kept}); "
-            f"resume it with: {_resume(grid)}",
+            f"resume it with: {_resume(grid, ray)}",
             file=err,
             flush=True,
         )
         return EXIT_TERMINATED if signum == signal.SIGTERM else EXIT_INTERRUPTED
     if code == EXIT_INTERRUPTED:
-        print(f"interrupted; resume the grid with: {_resume(grid)}", file=err, flush=True)
+        print(f"interrupted; resume the grid with: {_resume(grid, ray)}", file=err, flush=True)
         return code
     if code != EXIT_OK and code != EXIT_FAILED_WITH_TABLE:
         return code
@@ -194,6 +212,7 @@ def _seeds(grid: Grid) -> str:
     return f", seed {grid.base.seed}"
 
 
-def _resume(grid: Grid) -> str:
+def _resume(grid: Grid, ray: RayOptions | None = None) -> str:
+    """The command that goes on with the grid (on Ray again, with ray's flags, if it was)."""
     assert grid.folder is not None
-    return resume_command(grid.folder)
+    return resume_command(grid.folder) + (f" {ray.flags}" if ray is not None else "")

@@ -8,16 +8,19 @@ cancels the runs in flight (each keeps its last epoch's checkpoint) and starts n
 
 from __future__ import annotations
 
+import contextlib
 import signal
+from collections.abc import Iterator
 from typing import NamedTuple, TextIO
 
 from lenet_tui.engine.data import Dataset
 from lenet_tui.engine.events import EpochEnd, RunDiverged, RunStarted
 from lenet_tui.errors import EXIT_INTERRUPTED, EXIT_OK
+from lenet_tui.runs.folder import resume_command
 from lenet_tui.runs.grid import Grid
 from lenet_tui.runs.interrupts import StopOnSignals
 from lenet_tui.runs.ray_grid import RayGrid, TrialUpdate
-from lenet_tui.runs.ray_setup import RayOptions
+from lenet_tui.runs.ray_setup import RayOptions, connect, require_ray
 
 
 class RayEnded(NamedTuple):
@@ -25,6 +28,19 @@ class RayEnded(NamedTuple):
     """EXIT_OK, EXIT_FAILED_WITH_TABLE (some runs failed or were lost) or EXIT_INTERRUPTED."""
     signal: int | None
     """The signal that stopped the grid, if one did."""
+
+
+@contextlib.contextmanager
+def joined(options: RayOptions, err: TextIO) -> Iterator[None]:
+    """Ray started here or joined, before the grid's folder is made; shut down at the end if
+    it was started (or joined) here. A LenetError in one line if it cannot be."""
+    print(f"ray: joining {options.where} ...", file=err, flush=True)
+    started = connect(options)
+    try:
+        yield
+    finally:
+        if started:
+            require_ray().shutdown()
 
 
 def train_on_ray(
@@ -35,7 +51,9 @@ def train_on_ray(
 
     ray_grid = RayGrid(grid, datasets, options)
     total, ended, announced = len(grid.runs), {}, False
-    print(f"ray: joining {options.where} ...", file=err, flush=True)
+    for run in grid.runs:
+        if run.action() == "done":
+            print(f"run {run.number}/{total} {run.name}: done before, in {run.folder}", file=err)
     try:
         with StopOnSignals(ray_grid) as interrupts:
             for update in ray_grid.run():
@@ -55,7 +73,8 @@ def train_on_ray(
     if bad:
         print(
             f"{len(bad)} of {total} runs did not finish (run {', '.join(map(str, bad))}); "
-            "the table marks them",
+            f"the table marks them; train them again with: {resume_command(grid.folder)} "
+            f"{options.flags}",
             file=err,
             flush=True,
         )

@@ -29,3 +29,16 @@ def tiny_data_dir(tiny_dataset: Dataset, tmp_path_factory: pytest.TempPathFactor
     folder = tmp_path_factory.mktemp("tiny-fashion-mnist")
     write_dataset(folder, tiny_dataset)
     return folder
+
+
+@pytest.fixture(scope="session")
+def local_ray():
+    """A local Ray of 2 CPUs, started once for the tests that need it (the ray extra): grids
+    join it instead of starting their own. Marked tests skip where Ray is not installed."""
+    ray = pytest.importorskip("ray", reason="the ray extra is not installed")
+    import logging
+
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False,
+             logging_level=logging.ERROR)  # fmt: skip
+    yield ray
+    ray.shutdown()

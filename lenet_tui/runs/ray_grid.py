@@ -176,15 +176,19 @@ class RayGrid:
         data = self.datasets[run.config.dataset]
         trainer = functools.partial(RemoteTrainer, launch=launch)
         for attempt in range(1, self.options.retries + 2):
-            if self._ending:
-                self._updates.put(TrialUpdate(run, "cancelled", attempt=attempt))
+            if self._ending:  # a run whose worker died before the stop keeps its checkpoint
+                state: TrialState = "stopped" if attempt > 1 else "cancelled"
+                self._updates.put(TrialUpdate(run, state, attempt=attempt))
                 return
             try:
                 self._attempt(run, attempt, run.driver(data, trainer=trainer))
                 return
             except TrialLost as exc:
-                last = attempt > self.options.retries or self._ending
                 note = f"worker died ({exc})"
+                if self._ending:  # not lost: stopped, with its last checkpoint
+                    self._updates.put(TrialUpdate(run, "stopped", attempt=attempt, note=note))
+                    return
+                last = attempt > self.options.retries
                 if not last:
                     note += f"; retry {attempt}/{self.options.retries} from {_checkpoint(run)}"
                 self._updates.put(

@@ -9,9 +9,14 @@ interface.
 
 from __future__ import annotations
 
+import contextlib
+import faulthandler
 import importlib.util
 import logging
 import math
+import shlex
+import socket
+import sys
 from dataclasses import dataclass
 from types import ModuleType
 
@@ -20,6 +25,8 @@ from lenet_tui.errors import LenetError
 INSTALL_HINT = "pip install 'lenet-tui[ray]' (or pip install ray)"
 LOCAL = "local"
 """The address that means: start Ray on this machine (what a bare --ray gives)."""
+ANSWER_SECONDS = 5.0
+"""How long the head's port may take to answer: ray.init itself would retry for minutes."""
 
 
 @dataclass(frozen=True)
@@ -57,6 +64,20 @@ class RayOptions:
         return max(1, int(self.cpus_per_run))
 
     @property
+    def flags(self) -> str:
+        """These options as command-line flags (`--ray`, `--ray HOST:PORT --ray-cpus-per-run
+        2`), the defaults left out: what a resume command adds to go on on Ray."""
+        default = RayOptions()
+        flags = ["--ray"] if self.address == LOCAL else ["--ray", shlex.quote(self.address)]
+        if self.cpus_per_run != default.cpus_per_run:
+            flags += ["--ray-cpus-per-run", f"{self.cpus_per_run:g}"]
+        if self.gpus_per_run is not None:
+            flags += ["--ray-gpus-per-run", f"{self.gpus_per_run:g}"]
+        if self.retries != default.retries:
+            flags += ["--ray-retries", str(self.retries)]
+        return " ".join(flags)
+
+    @property
     def where(self) -> str:
         """`this machine` or `the cluster at ADDRESS`, for the user."""
         return "this machine" if self.address == LOCAL else f"the cluster at {self.address}"
@@ -79,12 +100,15 @@ def connect(options: RayOptions) -> bool:
     """Start Ray here or join the cluster, unless this process is connected already; whether
     this call connected (so the caller shuts it down). A LenetError in one line if it cannot."""
     ray = require_ray()
+    _errors_to_stderr(ray)
     if ray.is_initialized():
         return False
+    check_answers(options)
+    _faulthandler_on_process_stderr()
     local = options.address == LOCAL
     try:
-        ray.init(
-            address=None if local else options.address,
+        ray.init(  # "local": always a new Ray here, never one that RAY_ADDRESS names
+            address=options.address,
             num_cpus=options.num_cpus if local else None,
             include_dashboard=False,
             logging_level=logging.ERROR,
@@ -92,10 +116,67 @@ def connect(options: RayOptions) -> bool:
             configure_logging=True,
         )
     except (ConnectionError, TimeoutError, ValueError, RuntimeError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        text = str(exc).strip()
+        first = text.splitlines()[0].rstrip(".") if text else type(exc).__name__
         hint = "start one with: ray start --head" if not local else "see ray status"
         raise LenetError(f"cannot start Ray on {options.where}: {first}; {hint}") from None
     return True
+
+
+def _faulthandler_on_process_stderr() -> None:
+    """Turn Python's faulthandler on, on the process's own stderr, before ray.init does.
+
+    Why: ray.init enables it on sys.stderr unless it is on already, and a front end that
+    replaces sys.stderr (the dashboard: Textual captures it, with no file descriptor) makes
+    ray.init fail ("file.fileno() is not a valid file descriptor").
+    """
+    if not faulthandler.is_enabled() and sys.__stderr__ is not None:
+        with contextlib.suppress(OSError, RuntimeError, ValueError):
+            faulthandler.enable(file=sys.__stderr__)
+
+
+def _errors_to_stderr(ray: ModuleType) -> None:
+    """Send the errors Ray's raylet pushes to this process (`(raylet) A worker died or was
+    killed ...`) to stderr: Ray prints them on stdout, in the middle of a grid's table.
+
+    Why here: no setting of ray.init stops or moves them (log_to_driver=False does not); a
+    background thread calls ray._private.worker.print_to_stdstream (Ray 2.x) for each one.
+    Where that function is missing (another Ray), nothing is changed.
+    """
+    worker = getattr(getattr(ray, "_private", None), "worker", None)
+    printer = getattr(worker, "print_to_stdstream", None)
+    if printer is None or getattr(printer, "to_stderr", False):
+        return
+
+    def to_stderr(data: dict, ignore_prefix: bool) -> None:
+        printer({**data, "is_err": True}, ignore_prefix)
+
+    to_stderr.to_stderr = True  # type: ignore[attr-defined]
+    worker.print_to_stdstream = to_stderr
+
+
+def check_answers(options: RayOptions, timeout: float = ANSWER_SECONDS) -> None:
+    """A LenetError in one line if the head's host:port does not answer within timeout.
+
+    Why: ray.init on an address where nothing listens was still retrying after 5 minutes (Ray
+    2.60: 20 tries of about 36 s), writing Ray's own warnings on stderr meanwhile. `local`,
+    `auto` and what is not host:port are left to ray.init, which answers them at once.
+    """
+    host, _, port = options.address.removeprefix("ray://").rpartition(":")
+    if options.address in (LOCAL, "auto") or not host or not port.isdigit():
+        return
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout).close()
+    except TimeoutError:
+        reason = f"no answer within {timeout:g} s"
+    except OSError as exc:  # refused, no route, an unknown host
+        reason = exc.strerror or type(exc).__name__
+    else:
+        return
+    raise LenetError(
+        f"cannot start Ray on {options.where}: nothing answers there ({reason}); "
+        "check the address, or start a head with: ray start --head"
+    )
 
 
 def gpus_per_run(options: RayOptions, devices: set[str]) -> float:

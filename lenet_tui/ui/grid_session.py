@@ -26,20 +26,25 @@ from lenet_tui.runs.grid_spec import (
     parse_seeds,
     parse_spec,
 )
+from lenet_tui.runs.ray_setup import RayOptions
 
 if TYPE_CHECKING:
     from lenet_tui.engine.data import Dataset
     from lenet_tui.runs.driver import RunDriver
+    from lenet_tui.runs.ray_grid import RayGrid
 
 GridState = Literal["idle", "running", "done", "stopped"]
 
 
 class GridRequest(NamedTuple):
-    """A grid the form asks for: the vary field's spec (as --grid takes it) and the seeds."""
+    """A grid the form asks for: the vary field's spec (as --grid takes it), the seeds, and
+    whether it trains on Ray."""
 
     spec: str
     seeds: tuple[int, ...]
     """Empty: every run has the form's seed."""
+    ray: RayOptions | None = None
+    """None: the runs train here, one after another; else at once on Ray."""
 
 
 def read_grid(
@@ -80,7 +85,8 @@ def read_grid(
 
 
 class GridSession:
-    """The grid trained in the dashboard, if any: one run at a time, in the grid's order."""
+    """The grid trained in the dashboard, if any: one run at a time, in the grid's order, or
+    (`begin_ray`) all at once on Ray."""
 
     def __init__(self) -> None:
         self.grid: Grid | None = None
@@ -88,6 +94,12 @@ class GridSession:
         self.current: GridRun | None = None
         """The run whose driver was given last."""
         self.state: GridState = "idle"
+        self.ray: RayOptions | None = None
+        """How the grid trains on Ray; None for a grid trained here."""
+        self.ray_grid: RayGrid | None = None
+        """The Ray grid while its runs train (`stop` cancels them)."""
+        self.unfinished: list[str] = []
+        """A Ray grid's runs that failed or were lost (`run 3 lr=0.9 failed`), once it ended."""
 
     @property
     def active(self) -> bool:
@@ -111,11 +123,8 @@ class GridSession:
         nothing left behind, if the grid or its first run is refused."""
         from lenet_tui.engine.devices import resolve_device  # imports torch
 
-        grid = Grid.plan(spec, tuple(seeds), config, data.origin)
-        configs = [run_config for _, _, run_config in grid.configs()]
-        if any(run_config.dataset != data.name for run_config in configs):
-            raise LenetError(f"the grid trains on {config.dataset}, but {data.name} is loaded")
-        for device in sorted({run_config.device for run_config in configs}):
+        grid = _plan(config, spec, seeds, data)
+        for device in sorted({run_config.device for _, _, run_config in grid.configs()}):
             resolve_device(device)
         grid = grid.create(run_dir)
         try:
@@ -123,8 +132,28 @@ class GridSession:
         except LenetError:
             _remove_empty_grid(grid)
             raise
-        self.grid, self.current, self.state = grid, grid.runs[0], "running"
+        self.grid, self.current, self.state, self.ray = grid, grid.runs[0], "running", None
         return driver
+
+    def begin_ray(
+        self, config: TrainConfig, request: GridRequest, data: Dataset, run_dir: Path | None = None
+    ) -> Grid:
+        """Plan the grid on top of config and make its folder, for its runs to train at once on
+        Ray (`request.ray`); a LenetError in one line, nothing made, if it is refused. Each
+        run's device is checked where it trains."""
+        assert request.ray is not None
+        grid = _plan(config, request.spec, request.seeds, data).create(run_dir)
+        self.grid, self.current, self.state = grid, None, "running"
+        self.ray, self.unfinished = request.ray, []
+        return grid
+
+    def ray_ended(self, unfinished: list[str]) -> None:
+        """The Ray grid's runs have all ended (unfinished: those that failed or were lost): done,
+        with grid.csv written (a RunFolderError in one line if it cannot be), unless stopped."""
+        self.ray_grid, self.unfinished = None, unfinished
+        if self.grid is not None and self.active:
+            self.state = "done"
+            self.grid.write_csv()
 
     def next_driver(self, data: Dataset) -> RunDriver | None:
         """After a run ended: the next run's driver; None, the grid over, if it was stopped or
@@ -149,9 +178,12 @@ class GridSession:
         return driver
 
     def stop(self) -> None:
-        """No further run starts (the run in flight is stopped by the screen)."""
+        """No further run starts (the run in flight is stopped by the screen; a Ray grid's
+        runs in flight are cancelled here)."""
         if self.active:
             self.state = "stopped"
+        if self.ray_grid is not None:
+            self.ray_grid.request_stop()
 
     @property
     def progress(self) -> str:
@@ -174,14 +206,34 @@ class GridSession:
         if self.grid is None or self.grid.folder is None:
             return ""
         total, done = len(self.grid.runs), len(self.done_folders)
+        resume = resume_command(self.grid.folder)
+        resume += f" {self.ray.flags}" if self.ray is not None else ""
         if self.state == "done":
-            return f"grid done: {total} runs; its table is {self.grid.folder / CSV_NAME}"
-        if self.state == "stopped":
+            table = f"its table is {self.grid.folder / CSV_NAME}"
+            if self.unfinished:
+                return (
+                    f"grid done: {done} of {total} runs finished ({', '.join(self.unfinished)}); "
+                    f"{table}; train those again with {resume}"
+                )
+            return f"grid done: {total} runs; {table}"
+        if self.state == "stopped" and self.ray_grid is not None:
             return (
-                f"grid stopped: {done} of {total} runs done; finish it with "
-                f"{resume_command(self.grid.folder)}"
+                "grid stopping: the runs in flight are cancelled and keep their last checkpoints; "
+                f"finish it with {resume}"
             )
+        if self.state == "stopped":
+            return f"grid stopped: {done} of {total} runs done; finish it with {resume}"
+        if self.ray is not None:
+            return f"grid on Ray: {done} of {total} runs done"
         return f"grid {self.progress}: {done} of {total} runs done"
+
+
+def _plan(config: TrainConfig, spec: str, seeds: tuple[int, ...], data: Dataset) -> Grid:
+    """The grid of spec and seeds on top of config; a LenetError if it needs other data."""
+    grid = Grid.plan(spec, tuple(seeds), config, data.origin)
+    if any(run_config.dataset != data.name for _, _, run_config in grid.configs()):
+        raise LenetError(f"the grid trains on {config.dataset}, but {data.name} is loaded")
+    return grid
 
 
 def _remove_empty_grid(grid: Grid) -> None:

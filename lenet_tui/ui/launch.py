@@ -10,6 +10,7 @@ from lenet_tui.engine.data_source import DataSource
 from lenet_tui.engine.devices import resolve_device
 from lenet_tui.errors import EXIT_OK
 from lenet_tui.runs.folder import RunFolder
+from lenet_tui.runs.ray_setup import RayOptions
 from lenet_tui.ui.app import create_app
 
 
@@ -19,10 +20,13 @@ def run_dashboard(
     *,
     run_dir: Path | None = None,
     resume: Path | None = None,
+    ray: RayOptions | None = None,
 ) -> int:
     """Open the dashboard with the form filled from `config`; returns the exit code.
 
-    data is the source the user chose (None: the bundled copy, or a resumed run's own).
+    data is the source the user chose (None: the bundled copy, or a resumed run's own); ray
+    fills the form's ray fields (`lenet-tui --ray [ADDRESS]`: a grid from the form trains on
+    Ray; Ray itself is checked by the form, and joined when the grid starts).
 
     An absent --device, a --data-dir without the four files, a --run-dir that already holds a
     run or a --resume folder that is not a run's, is refused here with one line before the screen
@@ -36,5 +40,7 @@ def run_dashboard(
     if run_dir is not None:
         RunFolder(run_dir).refuse_if_used()
     app = create_app(config, data_source=data, run_dir=run_dir, resume=resume)
+    if ray is not None:
+        app.dashboard.offer_ray(ray)
     app.run()
     return app.return_code or EXIT_OK  # Textual sets 1 when the app died of a bug

@@ -36,6 +36,7 @@ from lenet_tui.ui.messages import (
 )
 from lenet_tui.ui.screens.grid_runs import GridRuns
 from lenet_tui.ui.screens.kept_runs import KeptRuns
+from lenet_tui.ui.screens.ray_grid_runs import RayGridRuns
 from lenet_tui.ui.session import Phase, Request, ResumeRequest, StartRequest
 from lenet_tui.ui.widgets.activation_viewer import ActivationViewer
 from lenet_tui.ui.widgets.config_form import ConfigForm
@@ -50,7 +51,7 @@ TABS = tuple(enumerate(("train", "activations", "runs", "errors")))
 """The tabs, F2 to F5 (each named in the tab bar; F4, the runs, also in the footer)."""
 
 
-class DashboardScreen(GridRuns, KeptRuns, Screen[None]):
+class DashboardScreen(RayGridRuns, GridRuns, KeptRuns, Screen[None]):
     """Edit the settings, start a run, watch LeNet learn."""
 
     BINDINGS = [
@@ -58,6 +59,7 @@ class DashboardScreen(GridRuns, KeptRuns, Screen[None]):
         Binding("ctrl+x", "stop", "Stop", priority=True),
         Binding("f8", "pause(True)", "Pause", priority=True),
         Binding("f8", "pause(False)", "Go on", priority=True),  # the one shown while paused
+        Binding("f8", "ray_pause", "Pause", show=False, priority=True),  # says a Ray grid cannot
         Binding("ctrl+n", "new_run", "New run", priority=True),
         Binding("ctrl+o", "resume", "Resume", priority=True),
         *(Binding(f"f{2 + i}", f"show_tab('{t}')", t.title(), show=t == "runs") for i, t in TABS),
@@ -153,9 +155,11 @@ class DashboardScreen(GridRuns, KeptRuns, Screen[None]):
             return not tabs or parameters[0] != tabs.first().active
         if action == "start":
             return False if running else (self.query_one(ConfigForm).config is not None or None)
-        if action == "pause":  # F8 says Pause, or Go on while paused
+        ray = self.grid.ray_grid is not None  # a grid on Ray: F8 says it does not pause
+        if action in ("pause", "ray_pause"):  # F8 says Pause, or Go on while paused
             driver = self.train_view.driver
-            return running and parameters[0] != (driver is not None and driver.paused)
+            paused = driver is not None and driver.paused
+            return ray if action == "ray_pause" else running and not ray and parameters[0] != paused
         if action in ("stop", "new_run", "resume"):
             return running if action == "stop" else not running
         return True

@@ -28,7 +28,11 @@ class GridRuns(_Base):
     """Begin a grid, and train its next run each time one ends."""
 
     def _begin_grid(self, config: TrainConfig, request: GridRequest) -> None:
-        """Make the grid's folder (--run-dir, or a new one) and train its first run."""
+        """Make the grid's folder (--run-dir, or a new one) and train its first run (or, with
+        the form's ray field filled, all its runs at once on Ray)."""
+        if request.ray is not None:
+            self._begin_ray_grid(config, request)
+            return
         grid, data, folder = self.grid, self.data, self._run_dir
         assert data is not None
 

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Grid, VerticalScroll
@@ -25,7 +26,9 @@ from lenet_tui.engine.config import (
     TrainConfig,
 )
 from lenet_tui.engine.presets import PRESETS
+from lenet_tui.runs.ray_setup import RayOptions
 from lenet_tui.ui.grid_session import GridRequest, read_grid
+from lenet_tui.ui.ray_form import CPUS_HINT, RAY_HINT, ray_fields, read_ray
 
 CUSTOM = "custom"
 SHORT_LABELS = {"fashion-mnist": "Fashion"}
@@ -110,11 +113,18 @@ FIELDS = (
     Field("hidden", "hidden", parse=_parse_widths(0, "120,84"), show=_show_widths, model=True),
 )
 """The form's rows, top to bottom, after the preset."""
-GRID_FIELDS = {"vary": "e.g. lr=.1,.9", "seeds": "e.g. 0,1,2"}
-"""The rows after the settings that ask for a grid (as --grid and --seeds), and their hints."""
-LABELS = {"preset": "preset", **{f.name: f.label for f in FIELDS}, **{n: n for n in GRID_FIELDS}}
+GRID_FIELDS = {"vary": "e.g. lr=.1,.9", "seeds": "e.g. 0,1,2", "ray": RAY_HINT,
+               "ray_cpus": CPUS_HINT}  # fmt: skip
+"""The rows after the settings that ask for a grid (as --grid, --seeds, --ray and
+--ray-cpus-per-run), and their hints."""
+LABELS = {
+    "preset": "preset",
+    **{f.name: f.label for f in FIELDS},
+    **{n: n for n in GRID_FIELDS},
+    "ray_cpus": "cpus per run",
+}
 """Form field -> the label the user sees; the keys are TrainConfig/ModelConfig field names, and
-vary and seeds."""
+vary, seeds, ray and ray_cpus."""
 
 
 class ConfigForm(VerticalScroll):
@@ -149,8 +159,8 @@ class ConfigForm(VerticalScroll):
         self.problems: dict[str, str] = {}
         """Field name -> what is wrong with it, for every invalid field."""
         self.grid_request: GridRequest | None = None
-        """The grid that vary and seeds ask for; None when vary is blank or a field is invalid
-        (Start then starts one run of `config`)."""
+        """The grid that vary, seeds and ray ask for; None when vary is blank or a field is
+        invalid (Start then starts one run of `config`)."""
 
     def compose(self) -> ComposeResult:
         c = self._initial
@@ -181,6 +191,11 @@ class ConfigForm(VerticalScroll):
     def show_data_source(self, source: str) -> None:
         """Say which data a run will train on (or why there is none)."""
         self.query_one("#form-data", Static).update(f"data: {source}")
+
+    def set_ray(self, options: RayOptions) -> None:
+        """Fill the ray and cpus-per-run fields (from --ray and --ray-cpus-per-run)."""
+        for name, text in zip(("ray", "ray_cpus"), ray_fields(options), strict=True):
+            self.query_one(f"#field-{name}", Input).value = text
 
     def set_config(self, config: TrainConfig) -> None:
         """Fill every field from `config` (a resumed run's settings, so ctrl+n offers them)."""
@@ -224,8 +239,13 @@ class ConfigForm(VerticalScroll):
 
     def _revalidate(self) -> None:
         config, problems = self._read()
-        vary, seeds = (self.query_one(f"#field-{name}", Input).value for name in GRID_FIELDS)
+        texts = (self.query_one(f"#field-{name}", Input).value for name in GRID_FIELDS)
+        vary, seeds, ray, cpus = texts
         request, grid_problems = read_grid(vary, seeds, config)
+        options, ray_problems = read_ray(ray, cpus, bool(vary.strip()))
+        grid_problems.update(ray_problems)
+        if request is not None:
+            request = request._replace(ray=options)
         if grid_problems:
             config, problems = None, {**problems, **grid_problems}
         self.config, self.problems = config, problems
@@ -236,7 +256,7 @@ class ConfigForm(VerticalScroll):
         for name in LABELS:
             self._field(name, Widget).set_class(name in problems, "invalid")
         lines = [f"{LABELS.get(k, k)}: {p}" for k, p in problems.items()]
-        self.query_one("#form-problems", Static).update("\n".join(lines))
+        self.query_one("#form-problems", Static).update(Text("\n".join(lines)))  # no markup
         self.set_class(bool(problems), "has-problems")
         self.query_one("#form-start", Button).disabled = bool(problems)
         self.post_message(self.Changed(self, config, problems))
