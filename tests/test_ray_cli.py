@@ -54,6 +54,7 @@ def test_ray_without_the_extra_says_how_to_install_it_in_one_line_and_writes_not
         ([*GRID, "--ray", "--ray-retries", "-1"], "--ray-retries: must be 0 or more, got -1"),
         ([*GRID, "--ray-retries", "1"], "--ray-retries set how a grid runs on Ray; add --ray"),
         (["--no-ui", "--ray"], "--ray trains the runs of a grid; add --grid SPEC"),
+        ([*GRID, "--ray", "10.0.0.5"], "--ray: must be local, auto or the head's host:port"),
     ],
 )
 def test_a_bad_ray_flag_is_refused_in_one_line(args, message, tmp_path, runs_dir):

@@ -25,6 +25,9 @@ from lenet_tui.errors import LenetError
 INSTALL_HINT = "pip install 'lenet-tui[ray]' (or pip install ray)"
 LOCAL = "local"
 """The address that means: start Ray on this machine (what a bare --ray gives)."""
+AUTO = "auto"
+"""The address that means: join the cluster this machine is part of (RAY_ADDRESS, or the one
+`ray start` made here)."""
 ANSWER_SECONDS = 5.0
 """How long the head's port may take to answer: ray.init itself would retry for minutes."""
 
@@ -54,8 +57,9 @@ class RayOptions:
             found["gpus_per_run"] = f"must be 0 or more, got {gpus:g}"
         if self.retries < 0:
             found["retries"] = f"must be 0 or more, got {self.retries}"
-        if not self.address.strip():
-            found["address"] = "is empty: give local, auto or the head's host:port"
+        wrong = address_problem(self.address)
+        if wrong:
+            found["address"] = wrong
         return found
 
     @property
@@ -81,6 +85,17 @@ class RayOptions:
     def where(self) -> str:
         """`this machine` or `the cluster at ADDRESS`, for the user."""
         return "this machine" if self.address == LOCAL else f"the cluster at {self.address}"
+
+
+def address_problem(address: str) -> str:
+    """What is wrong with a Ray address; "" when it is local, auto or a host:port (ray://
+    host:port too, Ray Client's)."""
+    if address in (LOCAL, AUTO):
+        return ""
+    host, colon, port = address.removeprefix("ray://").rpartition(":")
+    if colon and host and " " not in host and port.isdigit() and 0 < int(port) < 65536:
+        return ""
+    return f"must be local, auto or the head's host:port (as 10.0.0.5:6379), got {address!r}"
 
 
 def ray_installed() -> bool:
@@ -163,7 +178,7 @@ def check_answers(options: RayOptions, timeout: float = ANSWER_SECONDS) -> None:
     `auto` and what is not host:port are left to ray.init, which answers them at once.
     """
     host, _, port = options.address.removeprefix("ray://").rpartition(":")
-    if options.address in (LOCAL, "auto") or not host or not port.isdigit():
+    if options.address in (LOCAL, AUTO) or not host or not port.isdigit():
         return
     try:
         socket.create_connection((host.strip("[]"), int(port)), timeout=timeout).close()

@@ -7,9 +7,8 @@ without importing Ray (only whether it is installed); Ray is joined when the gri
 
 from __future__ import annotations
 
-from lenet_tui.runs.ray_setup import INSTALL_HINT, LOCAL, RayOptions, ray_installed
+from lenet_tui.runs.ray_setup import INSTALL_HINT, RayOptions, address_problem, ray_installed
 
-AUTO = "auto"
 RAY_HINT = "blank: here; local, auto, host:port"
 CPUS_HINT = "1"
 
@@ -41,17 +40,6 @@ def read_ray(address: str, cpus: str, vary: bool) -> tuple[RayOptions | None, di
     elif not ray_installed():
         problems["ray"] = f"Ray is not installed: {INSTALL_HINT}"
     return (None if problems else options), problems
-
-
-def address_problem(address: str) -> str:
-    """What is wrong with a Ray address typed in the form; "" when it is local, auto or a
-    host:port (ray://host:port too)."""
-    if address in (LOCAL, AUTO):
-        return ""
-    host, colon, port = address.removeprefix("ray://").rpartition(":")  # ray://: Ray Client
-    if colon and host and " " not in host and port.isdigit() and 0 < int(port) < 65536:
-        return ""
-    return f"must be local, auto or the head's host:port (as 10.0.0.5:6379), got {address!r}"
 
 
 def ray_fields(options: RayOptions) -> tuple[str, str]:
