@@ -157,7 +157,7 @@ class RayGridRuns(_Base):
     def plot_trial(self, message: TrialsView.Highlighted) -> None:
         """The plot shows the highlighted run's curves, from its events so far."""
         plot, row = self.train_view.query_one(MetricsPlot), message.row
-        plot.reset(row.run.config.epochs)
+        plot.reset(row.run.config.epochs, empty=f"no points yet from run {row.run.number}")
         for event in row.points:
             if isinstance(event, EpochEnd):
                 plot.add_test(event.epoch, event.test_acc)

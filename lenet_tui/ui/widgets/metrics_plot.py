@@ -41,9 +41,10 @@ class MetricsPlot(PlotextPlot):
     def on_mount(self) -> None:
         self.reset(epochs=10)
 
-    def reset(self, epochs: int) -> None:
-        """Forget all points and set the x axis to 0..epochs."""
-        self._epochs = epochs
+    def reset(self, epochs: int, empty: str = "no points yet: ctrl+r starts a run") -> None:
+        """Forget all points and set the x axis to 0..epochs; empty: the title until the first
+        point."""
+        self._epochs, self._empty = epochs, empty
         self._train: tuple[list[float], list[float], list[float]] = ([], [], [])
         self._lr: tuple[list[float], list[float]] = ([], [])
         self._test: tuple[list[float], list[float]] = ([], [])
@@ -92,7 +93,7 @@ class MetricsPlot(PlotextPlot):
             plt.plot(*self._lr, color=SERIES_COLOURS["lr →"], yside="right")
         if not epochs:  # an invisible point keeps the axes and their ticks on an empty plot
             plt.scatter([0], [0], marker=" ")
-        plt.title("" if epochs else "no points yet: ctrl+r starts a run")
+        plt.title("" if epochs else self._empty)
         plt.ylim(0, max(1.0, *loss) * 1.05 if epochs else 1.0)
         self.refresh()
 
