@@ -77,10 +77,6 @@ class TrialUpdate:
     note: str = ""
     """Why the state changed, in one line (a worker that died, a failure, a damaged folder)."""
 
-    @property
-    def test_acc(self) -> float | None:
-        return self.event.test_acc if isinstance(self.event, EpochEnd) else None
-
 
 class RayGrid:
     """Trains a grid's unfinished runs on Ray, as many at once as the cluster holds."""
