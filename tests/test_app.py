@@ -9,7 +9,9 @@ from pathlib import Path
 
 import torch
 from dashboard_helpers import SHORT, SIZE, make_app, running, shown, view, wait_until
-from textual.widgets import Button, ContentSwitcher, Select, TabbedContent
+from rich.console import Console
+from rich.text import Text
+from textual.widgets import Button, ContentSwitcher, Select, Static, TabbedContent
 
 from lenet_tui.engine import training
 from lenet_tui.engine.config import ModelConfig, TrainConfig
@@ -49,6 +51,18 @@ async def test_form_opens_with_command_line_values(tiny_dataset):
         assert field(app, "epochs").value == "3"
         assert field(app, "seed").value == "random"
         assert app.focused is field(app, "lr")
+
+
+async def test_the_forms_data_line_is_shown_whole_at_80_columns(tiny_dataset):
+    app = make_app(tiny_dataset)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        line = app.query_one("#form-data", Static)
+        text = Text(str(line.content))
+        assert text.plain == f"data: {tiny_dataset.description}"
+        rows = len(text.wrap(Console(), line.size.width))
+        assert line.size.height == rows > 1  # not its first row only, as it read "loading…"
 
 
 async def test_invalid_values_are_flagged_and_block_the_start(tiny_dataset):

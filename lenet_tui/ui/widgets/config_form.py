@@ -190,7 +190,11 @@ class ConfigForm(VerticalScroll):
 
     def show_data_source(self, source: str) -> None:
         """Say which data a run will train on (or why there is none)."""
-        self.query_one("#form-data", Static).update(f"data: {source}")
+        line = self.query_one("#form-data", Static)
+        line.update(f"data: {source}")
+        # Textual (8.2) keeps the height it measured while the line's first layout was still
+        # pending, so at start the line could stay one row, cut; measured again once shown.
+        line.call_after_refresh(line.refresh, layout=True)
 
     def set_ray(self, options: RayOptions) -> None:
         """Fill the ray and cpus-per-run fields (from --ray and --ray-cpus-per-run)."""
