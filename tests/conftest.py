@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from idx_fixtures import make_tiny_dataset, write_dataset
+from textual.widgets import Input
 
 from lenet_tui.engine.data import Dataset
 
@@ -17,6 +18,25 @@ def runs_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("LENET_TUI_RUNS_DIR", str(folder))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))  # in case a test drops it
     return folder
+
+
+@pytest.fixture
+def snap_compare(snap_compare, monkeypatch: pytest.MonkeyPatch):
+    """pytest-textual-snapshot's snap_compare, with every Input made with a steady cursor.
+
+    A blinking cursor is drawn or not depending on when the screenshot is taken, and setting
+    `cursor_blink = False` from a test's run_before comes too late: the screen's Inputs may
+    not exist yet then (the first run_before finds none), and their blink timers run on.
+    An Input made with blink off never starts its timer: focused, its cursor is always drawn.
+    """
+    made = Input.__init__
+
+    def steady(self: Input, *args: object, **kwargs: object) -> None:
+        made(self, *args, **kwargs)
+        self.set_reactive(Input.cursor_blink, False)
+
+    monkeypatch.setattr(Input, "__init__", steady)
+    return snap_compare
 
 
 @pytest.fixture(scope="session")

@@ -15,6 +15,8 @@ from lenet_tui.ui.session import Phase
 from lenet_tui.ui.widgets.run_status import RunView
 
 SIZE = (120, 40)
+SIZES = [(120, 40), (80, 24)]
+"""The terminal sizes every snapshot test draws its screen at."""
 SHORT = TrainConfig(epochs=2, batch_size=32, device="cpu")
 """512 tiny training images in batches of 32: 16 steps, so 10 progress points per epoch."""
 
@@ -29,6 +31,13 @@ async def wait_until(pilot, condition, timeout: float = 120) -> None:
     while not condition():
         assert time.monotonic() < deadline, "condition never held"
         await pilot.pause()
+
+
+async def settle(pilot) -> None:
+    """Let the workers finish and the screen catch up (for a snapshot: see conftest's
+    snap_compare for the cursor)."""
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
 
 
 def shown(screen, selector: str) -> str:

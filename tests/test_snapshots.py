@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from textual.widgets import Input
+from dashboard_helpers import SIZES, settle
 
 from lenet_tui.engine.config import TrainConfig
 from lenet_tui.engine.events import EpochEnd, RunStarted, TrainProgress
@@ -12,7 +12,6 @@ from lenet_tui.ui.app import LenetApp, create_app
 from lenet_tui.ui.messages import TrainingEvent
 from lenet_tui.ui.session import Phase
 
-SIZES = [(120, 40), (80, 24)]
 CONFIG = TrainConfig(lr=0.5, epochs=3, device="cpu")
 
 
@@ -28,13 +27,6 @@ class FakeClock:
 
 def make_app(tiny_dataset, clock: FakeClock | None = None) -> LenetApp:
     return create_app(CONFIG, data=tiny_dataset, devices=["cpu"], clock=clock or FakeClock())
-
-
-async def settle(pilot) -> None:
-    for widget in pilot.app.query(Input):
-        widget.cursor_blink = False
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
 
 
 def mid_run_events() -> list:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from dashboard_helpers import SIZES
 from inside_fixtures import confusion_of, epoch_end, trained_inspector
 
 from lenet_tui.ui.app import create_app
@@ -10,8 +11,6 @@ from lenet_tui.ui.messages import TrainingEvent, WeightsSnapshot
 from lenet_tui.ui.session import Phase
 from lenet_tui.ui.widgets.confusion_grid import ConfusionGrid
 from lenet_tui.ui.widgets.confusion_images import ConfusionImages
-
-SIZES = [(120, 40), (80, 24)]
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")

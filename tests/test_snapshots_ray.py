@@ -4,9 +4,8 @@ trials table above the plot of the highlighted run, at 120x40 and 80x24."""
 from __future__ import annotations
 
 import pytest
-from dashboard_helpers import make_app, wait_until
+from dashboard_helpers import SIZES, make_app, settle, wait_until
 from ray_dashboard_helpers import GRID, ScriptedRayGrid, fill_in, use_scripted_ray
-from test_snapshots import SIZES, settle
 from textual.widgets import DataTable
 
 from lenet_tui.engine.config import TrainConfig

@@ -4,13 +4,10 @@
 from __future__ import annotations
 
 import pytest
-from dashboard_helpers import make_app, wait_until
+from dashboard_helpers import SIZES, make_app, wait_until
 from run_folder_fixtures import finished_run
-from textual.widgets import Input
 
 from lenet_tui.ui.widgets.runs_view import RunsView
-
-SIZES = [(120, 40), (80, 24)]
 
 
 def book_exercise_runs(runs_dir) -> None:
@@ -30,8 +27,6 @@ def test_overlay_of_three_runs(snap_compare, tiny_dataset, runs_dir, size):
     book_exercise_runs(runs_dir)
 
     async def pick_three(pilot) -> None:
-        for widget in pilot.app.query(Input):
-            widget.cursor_blink = False
         await wait_until(pilot, lambda: pilot.app.focused is not None)  # the form's, at start
         await pilot.press("f4")
         view = pilot.app.dashboard.query_one(RunsView)

@@ -3,14 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from dashboard_helpers import make_app
-
-SIZES = [(120, 40), (80, 24)]
-
-
-async def settle(pilot) -> None:
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
+from dashboard_helpers import SIZES, make_app, settle
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
