@@ -45,3 +45,14 @@ def test_the_wheel_ships_the_data_and_trains_offline_from_it(tmp_path):
     assert Path(mnist_folder) == site / "lenet_tui" / "assets" / "mnist"
     assert mnist == "mnist 8000 2000 9"
     assert "sample" in description and "not the official 70,000" in description
+
+
+def test_ci_runs_the_readmes_test_command_with_the_pinned_versions():
+    readme = (REPO / "README.md").read_text(encoding="utf-8").splitlines()
+    (command,) = [line for line in readme if "pip install" in line and "-m pytest" in line]
+    assert command in (REPO / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+    assert "pip install -c tests/constraints.txt '.[test,ray]'" in command
+    lines = (REPO / "tests" / "constraints.txt").read_text(encoding="utf-8").splitlines()
+    pins = dict(line.split("==") for line in lines if line and not line.startswith("#"))
+    for drawn_by in ("textual", "rich", "textual-plotext", "plotext", "pytest-textual-snapshot"):
+        assert pins.get(drawn_by), f"{drawn_by} is not pinned"  # the snapshots depend on them
