@@ -6,6 +6,7 @@ import io
 import time
 
 from rich.console import Console
+from textual.widget import Widget
 from textual.widgets import Static
 
 from lenet_tui.engine.config import TrainConfig
@@ -46,6 +47,22 @@ def shown(screen, selector: str) -> str:
     console = Console(width=widget.size.width, file=io.StringIO(), record=True)
     console.print(widget.content)
     return " ".join(console.export_text().split())
+
+
+def drawn(app: LenetApp, widget: Widget | None = None) -> str:
+    """The characters on the screen as the user sees them (the top screen: a dialog when one is
+    open), one line per row; only those inside `widget`'s border and padding if one is given."""
+    strips = app.screen._compositor.render_strips()  # what Textual writes to the terminal
+    if widget is None:
+        return "\n".join(strip.text for strip in strips)
+    region = widget.content_region
+    rows = strips[region.y : region.bottom]
+    return "\n".join(strip.crop(region.x, region.right).text for strip in rows)
+
+
+def squashed(text: str) -> str:
+    """Text without its spaces and line breaks: what a wrapped or folded line still holds."""
+    return "".join(text.split())
 
 
 def view(app: LenetApp) -> RunView:

@@ -78,7 +78,7 @@ async def test_a_ninth_run_is_refused_and_a_name_shows_in_the_list(tiny_dataset,
         await wait_until(pilot, lambda: "book net" in {run.title for run in view.runs})
         named = next(run for run in view.runs if run.title == "book net")
         assert (named.name, named.note.note) == ("run-8", "the original")
-        assert view.table.get_row_at(8)[1] == "book net"  # the list shows it, in its place
+        assert str(view.table.get_row_at(8)[1]) == "book net"  # the list shows it, in its place
 
 
 async def test_export_writes_the_picked_runs_where_the_user_confirms(tiny_dataset, runs_dir):

@@ -15,6 +15,7 @@ from pathlib import Path
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.events import Resize
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.widgets import Footer
 
@@ -93,6 +94,16 @@ class LenetApp(App[None]):
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
                 loop.remove_signal_handler(signum)
 
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
+               timeout: float | None = None, markup: bool = False) -> None:  # fmt: skip
+        """Every notification is shown as written, never read as markup (whatever `markup` a
+        widget passes): they quote paths, run names and errors, which may hold [brackets]."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
+
+    def action_help_quit(self) -> None:
+        """ctrl+c outside a field: say which key quits (Textual's own line is markup)."""
+        self.notify("ctrl+q quits lenet-tui", title="Do you want to quit?")
+
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
@@ -131,7 +142,8 @@ class LenetApp(App[None]):
         os._exit(self._exit_code)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
+        # Textual's own "Screenshot" says where it saved in markup; "Save screen" does the same.
+        yield from (c for c in super().get_system_commands(screen) if c.title != "Screenshot")
         board = self.dashboard
         yield SystemCommand("Start training", "Train with the form's settings", board.action_start)
         yield SystemCommand("Stop training", "Stop after the current batch", board.action_stop)

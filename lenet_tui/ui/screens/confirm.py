@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -10,7 +11,10 @@ from textual.widgets import Footer, Static
 
 
 class ConfirmScreen(ModalScreen[bool]):
-    """A question over the dashboard: y confirms, n or Esc declines. Dismissed with the answer."""
+    """A question over the dashboard: y confirms, n or Esc declines. Dismissed with the answer.
+
+    The title and question are shown as written (they name runs and folders), never as markup.
+    """
 
     BINDINGS = [
         Binding("y", "dismiss(True)", "Yes"),
@@ -24,7 +28,7 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="runs-dialog") as body:
-            body.border_title = self._title
-            yield Static(self._question)
+            body.border_title = Text(self._title)
+            yield Static(Text(self._question))
             yield Static("y: yes   n or Esc: no", classes="runs-dialog-keys")
         yield Footer()

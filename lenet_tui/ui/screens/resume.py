@@ -14,6 +14,7 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Static
 
 from lenet_tui.runs.history import RunSummary
+from lenet_tui.ui.widgets.literal_table import LiteralTable
 
 STATE_STYLES = {
     "running": "green",
@@ -47,7 +48,7 @@ class ResumeScreen(ModalScreen[Path | None]):
         with Vertical(id="resume-body") as body:
             body.border_title = "Resume a run"
             yield Static(self._heading(), id="resume-heading")
-            yield DataTable(id="resume-runs", cursor_type="row", zebra_stripes=True)
+            yield LiteralTable(id="resume-runs", cursor_type="row", zebra_stripes=True)
             yield Static(id="resume-detail")
         yield Footer()
 
@@ -60,10 +61,13 @@ class ResumeScreen(ModalScreen[Path | None]):
             table.move_cursor(row=self._first_row())
         table.focus()
 
-    def _heading(self) -> str:
+    def _heading(self) -> Text:
+        """What the list holds (its folder's name as written, never as markup)."""
         if not self.runs:
-            return f"No runs kept in {self._where} yet. A run started with ctrl+r is kept there."
-        return f"Runs kept in {self._where}, newest first. Enter resumes; Esc goes back."
+            return Text(
+                f"No runs kept in {self._where} yet. A run started with ctrl+r is kept there."
+            )
+        return Text(f"Runs kept in {self._where}, newest first. Enter resumes; Esc goes back.")
 
     def _first_row(self) -> int:
         paths = [run.folder.path for run in self.runs]
@@ -82,7 +86,7 @@ class ResumeScreen(ModalScreen[Path | None]):
     @on(DataTable.RowHighlighted)
     def show_detail(self) -> None:
         run = self.highlighted
-        self.query_one("#resume-detail", Static).update(_detail(run) if run else "")
+        self.query_one("#resume-detail", Static).update(Text(_detail(run) if run else ""))
 
     @on(DataTable.RowSelected)
     def row_selected(self) -> None:

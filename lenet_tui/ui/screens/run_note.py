@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -25,7 +26,7 @@ class NoteScreen(ModalScreen[RunNote | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="runs-dialog") as body:
-            body.border_title = f"Name and note of {self._folder_name}"
+            body.border_title = Text(f"Name and note of {self._folder_name}")  # never markup
             yield Label("name (shown in the list instead of the folder's)")
             yield Input(self._note.name, max_length=MAX_NAME, id="note-name")
             yield Label("note (found by the filter)")

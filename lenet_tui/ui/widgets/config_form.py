@@ -191,7 +191,7 @@ class ConfigForm(VerticalScroll):
     def show_data_source(self, source: str) -> None:
         """Say which data a run will train on (or why there is none)."""
         line = self.query_one("#form-data", Static)
-        line.update(f"data: {source}")
+        line.update(Text(f"data: {source}"))  # a path or an error: never markup
         # Textual (8.2) keeps the height it measured while the line's first layout was still
         # pending, so at start the line could stay one row, cut; measured again once shown.
         line.call_after_refresh(line.refresh, layout=True)

@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from rich.text import Text
-from textual.widgets import DataTable
 
 from lenet_tui.engine.events import LayerInfo
+from lenet_tui.ui.widgets.literal_table import LiteralTable
 
 HEALTH_COLUMNS = (("‖w‖", "w"), ("‖∇‖", "grad"), ("Δ/w", "ratio"), ("mean", "mean"),
                   ("sat/dead", "share"))  # fmt: skip
@@ -16,7 +16,7 @@ HEALTH_COLUMNS = (("‖w‖", "w"), ("‖∇‖", "grad"), ("Δ/w", "ratio"), ("
 activation's mean and its saturated or dead share."""
 
 
-class LayerTable(DataTable):
+class LayerTable(LiteralTable):
     """Rows follow the model options; shapes are for one 1x28x28 image.
 
     The health columns appear with the first report that has them; the shapes are then written

@@ -245,7 +245,7 @@ def _table(view: RunView) -> Table:
     table.add_column(style="dim", no_wrap=True)
     table.add_column()
     table.add_row("state", Text(view.state, style=STATE_STYLES.get(view.state, "")))
-    table.add_row("device", view.device or "–")
+    table.add_row("device", Text(view.device or "–"))
     table.add_row("seed", "–" if view.seed is None else str(view.seed))
     table.add_row("epoch", f"{_epoch_text(view.epoch)} / {view.epochs}" if view.epochs else "–")
     table.add_row(

@@ -39,7 +39,7 @@ def compare_table(runs: Sequence[RunSummary], colours: Sequence[tuple[int, int, 
             title,
             _acc(run.test_acc),
             _acc(run.best_acc),
-            *(flat.get(key, "–") for key in keys),
+            *(Text(flat.get(key, "–")) for key in keys),  # a file's values: never markup
         )
     return table
 

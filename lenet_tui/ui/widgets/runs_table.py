@@ -7,17 +7,17 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from rich.text import Text
-from textual.widgets import DataTable
 from textual.widgets.data_table import RowDoesNotExist
 
 from lenet_tui.runs.catalog import COLUMNS, row_text
 from lenet_tui.runs.history import RunSummary
 from lenet_tui.ui.screens.resume import STATE_STYLES
+from lenet_tui.ui.widgets.literal_table import LiteralTable
 
 MARK_COLUMN = "mark"
 
 
-class RunsTable(DataTable):
+class RunsTable(LiteralTable):
     """Rows keyed by run folder. `fill` rebuilds the rows only when the runs or their order
     changed, else it redraws just the rows of runs read again (a run training here): with
     1,000 runs a rebuild takes a noticeable part of a second."""

@@ -16,6 +16,7 @@ from textual.widgets.data_table import RowDoesNotExist
 
 from lenet_tui.runs.ray_grid import TrialUpdate
 from lenet_tui.ui.ray_session import TrialRow, TrialRows
+from lenet_tui.ui.widgets.literal_table import LiteralTable
 
 TRIAL_STYLES = {
     "waiting": "dim",
@@ -64,12 +65,12 @@ class TrialsView(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static(id="trials-header")
-        yield DataTable(id="trials-table", cursor_type="row", zebra_stripes=True)
+        yield LiteralTable(id="trials-table", cursor_type="row", zebra_stripes=True)
         yield Static(id="trials-note")
 
     @property
-    def table(self) -> DataTable:
-        return self.query_one("#trials-table", DataTable)
+    def table(self) -> LiteralTable:
+        return self.query_one("#trials-table", LiteralTable)
 
     @property
     def highlighted(self) -> TrialRow | None:
