@@ -43,9 +43,11 @@ whole forward pass, layer by layer down to the softmax (again: back to the maps)
 the latest weights: the initial ones before a run, then a fresh copy after every epoch.
 
 **In the Errors tab (F5):** the test set's confusion matrix after the newest epoch (rows: true
-class, columns: predicted) and each class's accuracy. The arrows move the cursor, **n**
-switches counts and row percentages, **Enter** lists the cell's test images; there ← → pick
-one, Enter opens it in the Activations tab, Esc goes back.
+class, columns: predicted) and each class's accuracy. The diagonal is green for a class right
+90% of the time or more, yellow at 70%, red at 50% and below; mistakes are red by their share of
+the row; the cursor is the yellow cell. The arrows move the cursor, **n** switches counts and row
+percentages, **Enter** lists the cell's test images in rows; there the arrows pick one (the rows
+scroll), Enter opens it in the Activations tab, Esc goes back.
 
 **In the Runs tab (F4):** every kept run, newest first (runs of a grid as `grid/run`);
 "train time" is the training and test time of its finished epochs. **s** sorts by the next
