@@ -54,7 +54,8 @@ scroll), Enter opens it in the Activations tab, Esc goes back.
 column (or click a header), **S** reverses; **/** types a filter (every word must appear in the
 row, its folder or its note; Enter goes back to the list). **space** picks the highlighted run
 for the overlay (2 to 8 runs, one colour each; again removes it), **c** clears the picks,
-**m** plots test acc, train loss or train acc, **v** shows the list, the overlay or both. The
+**m** plots test acc (per epoch), train loss or train acc (per progress report), **v** shows
+the list, the overlay or both. The
 legend names each run by the settings that differ between the picked runs, and the table
 beside it gives their final and best test accuracy. **n** names the run and adds a note (kept
 in its folder's notes.toml), **d** deletes the run folder (after a confirmation; never a run
