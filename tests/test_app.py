@@ -377,10 +377,11 @@ async def test_the_command_palette_offers_the_run_actions(tiny_dataset):
     async with app.run_test(size=SIZE) as pilot:
         titles = [command.title for command in app.get_system_commands(app.screen)]
         assert len(titles) == len(set(titles))  # each once: no second "Keys", no "Screenshot"
-        assert not {"Keys", "Screenshot"} & set(titles)
+        assert not {"Keys", "Screenshot", "Quit"} & set(titles)
         commands = {command.title: command for command in app.get_system_commands(app.screen)}
         named = {"Start training (ctrl+r)", "Stop training (ctrl+x)", "New run (ctrl+n)",
-                 "Show activations (F3)", "Save screen (ctrl+s)", "Keys (F1)"}  # fmt: skip
+                 "Show activations (F3)", "Save screen (ctrl+s)", "Keys (F1)",
+                 "Quit (ctrl+q)"}  # fmt: skip
         assert named <= set(commands)
         commands["Compare runs (F4)"].callback()
         await wait_until(pilot, lambda: app.query_one(TabbedContent).active == "runs")

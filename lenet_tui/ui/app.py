@@ -32,9 +32,9 @@ QUIT_SIGNALS = tuple(
     getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)
 )
 """Signals that end the dashboard as ctrl+q does."""
-REPLACED_COMMANDS = ("Keys", "Screenshot")
-"""Textual's palette entries that lenet-tui's own replace: its key page (F1), and a screenshot
-saved in the run's folder rather than the working directory."""
+REPLACED_COMMANDS = ("Keys", "Screenshot", "Quit")
+"""Textual's palette entries that lenet-tui's own replace: its key page (F1), a screenshot saved
+in the run's folder rather than the working directory, and quit named with its key."""
 
 
 class LenetApp(App[None]):
@@ -154,6 +154,7 @@ class LenetApp(App[None]):
              lambda: board.action_show_tab("errors")),
             ("Save screen (ctrl+s)", "An SVG in the run's folder", self.action_save_screen),
             ("Keys (F1)", "Every key of lenet-tui", self.action_help),
+            ("Quit (ctrl+q)", "A run in progress is stopped first", self.action_quit),
         ):  # fmt: skip
             yield SystemCommand(title, help_text, callback)
 

@@ -45,7 +45,7 @@ the latest weights: the initial ones before a run, then a fresh copy after every
 **In the Errors tab (F5):** the test set's confusion matrix after the newest epoch (rows: true
 class, columns: predicted) and each class's accuracy. The diagonal is green for a class right
 90% of the time or more, yellow at 70%, red at 50% and below; mistakes are red by their share of
-the row; the cursor is the yellow cell. The arrows move the cursor, **n** switches counts and row
+the row; the cursor is the white cell. The arrows move the cursor, **n** switches counts and row
 percentages, **Enter** lists the cell's test images in rows; there the arrows pick one (the rows
 scroll), Enter opens it in the Activations tab, Esc goes back.
 

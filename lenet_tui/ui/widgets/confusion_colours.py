@@ -3,7 +3,7 @@
 A right answer (the diagonal) is coloured by the class's accuracy: red at 50% and below, through
 orange and yellow (70%) to green at 90% and above, so a class the net mostly gets wrong looks as
 bad as it is. A mistake (off the diagonal) is red by its share of the row, on a square-root scale
-(2% already shows, 30% is loud); none at all is the dark background. The cursor is a yellow cell.
+(2% already shows, 30% is loud); none at all is the dark background. The cursor is a white cell.
 Each cell's text is black or white, whichever contrasts more with the cell: by WCAG's formula
 that is at least 4.58:1 on any colour, so every cell stays readable.
 """
@@ -35,8 +35,9 @@ BACKGROUND: RGB = (30, 30, 36)
 """A cell with no images: the dark background."""
 RED: RGB = hue_colour(0.0, CELL_LIGHTNESS)
 """The strongest mistake, as red as the worst diagonal."""
-CURSOR: RGB = (250, 204, 21)
-"""The cell the cursor is on, and its row's and column's names."""
+CURSOR: RGB = (240, 240, 245)
+"""The cell the cursor is on, and its row's and column's names: white, a colour no count has
+(the yellow of a 70% diagonal would look like it)."""
 BLACK: RGB = (0, 0, 0)
 WHITE: RGB = (255, 255, 255)
 QUIET: RGB = (156, 156, 168)

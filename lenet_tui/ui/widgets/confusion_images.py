@@ -42,6 +42,9 @@ class ThumbnailGrid:
         self.cell = max((m.width for m in self.maps), default=0)
         self.row_height = 1 + max((m.height for m in self.maps), default=0)
         """Lines per row of thumbnails: the numbers' line, then the images."""
+        self.pitch = self.row_height + 1
+        """From one row to the next: a blank line apart, so a number is seen to go with the
+        images under it."""
 
     def per_row(self, width: int) -> int:
         return max(1, (width + GAP) // (self.cell + GAP))
@@ -49,11 +52,13 @@ class ThumbnailGrid:
     def height(self, width: int) -> int:
         """Lines the whole grid takes at this width."""
         rows = -(-len(self.maps) // self.per_row(width))
-        return rows * self.row_height
+        return max(0, rows * self.pitch - 1)
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         per_row = self.per_row(options.max_width)
         for first in range(0, len(self.maps), per_row):
+            if first:
+                yield Segment.line()
             shown = range(first, min(first + per_row, len(self.maps)))
             for i in shown:
                 label = f"#{self.indices[i] + 1}"[: self.cell].ljust(self.cell + GAP)  # as F3
@@ -106,13 +111,16 @@ class ConfusionImages(Widget, can_focus=True):
     def watch_picked(self) -> None:
         self.show_picked()
 
+    def on_resize(self) -> None:  # the rows are wider or narrower: the picked one moved
+        self.call_after_refresh(self.show_picked)
+
     def show_picked(self) -> None:
         """Scroll the picked thumbnail's row into view (the tab scrolls, not this widget)."""
         grid, width = self.render(), self.content_region.width
         if not self.thumbnails or not width or self.parent is None:
             return
         row = self.picked // grid.per_row(width)
-        top = self.virtual_region.y + row * grid.row_height
+        top = self.virtual_region.y + row * grid.pitch
         region = Region(0, top, width, grid.row_height)
         self.parent.scroll_to_region(region, animate=False, immediate=True)  # type: ignore[union-attr]
 
