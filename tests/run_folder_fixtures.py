@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 from pathlib import Path
 
 from event_fixtures import ENDINGS, epoch_end, started
 
 from lenet_tui.engine.config import ModelConfig, TrainConfig
-from lenet_tui.engine.events import EpochEnd, Event, event_to_dict
+from lenet_tui.engine.events import EpochEnd, Event, TrainProgress, event_to_dict
 from lenet_tui.runs.folder import RunFolder
 
 MTIME = 1_700_000_000
@@ -42,12 +43,43 @@ def finished_run(
 ) -> RunFolder:
     """A run that finished len(accs) epochs with these test accuracies; model settings
     (activation, pooling, ...) and run settings (lr, ...) may be given by name."""
+    epochs = [curve_epoch(i, acc) for i, acc in enumerate(accs, start=1)]
+    config = settings_of(len(accs), settings)
+    return make_run(base, name, [started(), *epochs, ENDINGS["finished"]], config, mtime)
+
+
+def settings_of(epochs: int, settings: dict[str, object]) -> TrainConfig:
+    """The settings of a run of `epochs` epochs, model and run settings given by name."""
     model_keys = set(ModelConfig.__dataclass_fields__)
     model = ModelConfig(**{k: v for k, v in settings.items() if k in model_keys})
     run = {k: v for k, v in settings.items() if k not in model_keys}
-    config = TrainConfig(epochs=len(accs), model=model, **run)  # type: ignore[arg-type]
-    epochs = [curve_epoch(i, acc) for i, acc in enumerate(accs, start=1)]
-    return make_run(base, name, [started(), *epochs, ENDINGS["finished"]], config, mtime)
+    return TrainConfig(epochs=epochs, model=model, **run)  # type: ignore[arg-type]
+
+
+def reported_run(base: Path, name: str, accs: list[float], speed: float, mtime: float = MTIME,
+                 **settings: object) -> RunFolder:  # fmt: skip
+    """A run that finished len(accs) epochs with these test accuracies and ten progress reports
+    an epoch, its loss falling (and train acc rising) the faster the higher `speed`."""
+    events: list[Event] = [started()]
+    for epoch, acc in enumerate(accs, start=1):
+        for tenth in range(1, 11):
+            at = round(epoch - 1 + tenth / 10, 1)
+            left = math.exp(-speed * at)
+            events.append(TrainProgress(at, int(at * 16), 0.4 + 1.9 * left, 0.88 - 0.78 * left,
+                                        1000.0))  # fmt: skip
+        done = events[-1]
+        assert isinstance(done, TrainProgress)
+        events.append(EpochEnd(epoch, done.train_loss, done.train_acc, 0.5, acc, 2.0, 1000.0))
+    events.append(ENDINGS["finished"])
+    return make_run(base, name, events, settings_of(len(accs), settings), mtime)
+
+
+def grid_folder(base: Path, name: str) -> Path:
+    """A grid's folder, as the Runs tab finds one: its runs go inside."""
+    folder = base / name
+    folder.mkdir(parents=True)
+    (folder / "grid.toml").write_text("")
+    return folder
 
 
 def curve_epoch(epoch: int, test_acc: float) -> EpochEnd:
@@ -57,4 +89,12 @@ def curve_epoch(epoch: int, test_acc: float) -> EpochEnd:
     )
 
 
-__all__ = ["curve_epoch", "epoch_end", "finished_run", "make_run", "touch"]
+__all__ = [
+    "curve_epoch",
+    "epoch_end",
+    "finished_run",
+    "grid_folder",
+    "make_run",
+    "reported_run",
+    "touch",
+]

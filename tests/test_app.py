@@ -8,9 +8,10 @@ import threading
 from pathlib import Path
 
 import torch
-from dashboard_helpers import SHORT, SIZE, make_app, running, shown, view, wait_until
+from dashboard_helpers import SHORT, SIZE, make_app, notes, running, shown, view, wait_until
 from rich.console import Console
 from rich.text import Text
+from textual.command import CommandList, CommandPalette
 from textual.widgets import Button, ContentSwitcher, Select, Static, TabbedContent
 
 from lenet_tui.engine import training
@@ -388,12 +389,36 @@ async def test_weights_of_a_diverged_run_are_shown_not_a_crash(tiny_dataset):
 async def test_the_command_palette_offers_the_run_actions(tiny_dataset):
     app = make_app(tiny_dataset)
     async with app.run_test(size=SIZE) as pilot:
+        titles = [command.title for command in app.get_system_commands(app.screen)]
+        assert len(titles) == len(set(titles))  # each once: no second "Keys", no "Screenshot"
+        assert not {"Keys", "Screenshot", "Quit"} & set(titles)
         commands = {command.title: command for command in app.get_system_commands(app.screen)}
-        assert {"Start training", "Stop training", "New run", "Show activations"} <= set(commands)
+        named = {"Start training (ctrl+r)", "Stop training (ctrl+x)", "New run (ctrl+n)",
+                 "Show activations (F3)", "Save screen (ctrl+s)", "Keys (F1)",
+                 "Quit (ctrl+q)"}  # fmt: skip
+        assert named <= set(commands)
         commands["Compare runs (F4)"].callback()
         await wait_until(pilot, lambda: app.query_one(TabbedContent).active == "runs")
         commands["Where it errs (F5)"].callback()
         await wait_until(pilot, lambda: app.query_one(TabbedContent).active == "errors")
+
+
+async def test_a_palette_action_that_cannot_run_now_says_why(tiny_dataset):
+    app = make_app(tiny_dataset)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.dashboard.data is not None)
+        await pilot.press("ctrl+p", *"stop training")
+        await wait_until(
+            pilot,
+            lambda: (
+                isinstance(app.screen, CommandPalette)
+                and app.screen.query_one(CommandList).option_count == 1
+            ),
+        )
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: notes(app))
+        assert notes(app) == ["no run is training"]
+        assert not running(app)
 
 
 async def test_start_before_the_data_is_loaded_starts_once_it_is(tiny_dataset, monkeypatch):

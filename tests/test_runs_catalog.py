@@ -19,6 +19,7 @@ from lenet_tui.runs.catalog import (
     model_summary,
     row_text,
     run_labels,
+    short_titles,
     sort_runs,
 )
 from lenet_tui.runs.folder import RunLock
@@ -149,6 +150,38 @@ def test_the_legend_names_runs_by_what_differs_between_them(tmp_path):
     write_note(a.folder.path, RunNote("book's net"))
     named = RunCatalog().scan(tmp_path)
     assert "book's net" in run_labels([r for r in named if r.name in ("a", "twin")])
+
+
+@pytest.mark.parametrize(
+    ("titles", "shown"),
+    [
+        (["20261203-233604/pooling=avg", "20261203-233604/pooling=max"],
+         ["…pooling=avg", "…pooling=max"]),  # the grid's name, shared, goes first
+        (["20261203-233604/pooling=avg,activation=sigmoid",
+          "20261203-233604/pooling=max,activation=sigmoid"],
+         ["…pooling=avg…", "…pooling=max…"]),  # then the end they share
+        (["20261203-233604/pooling=max,lr=0.1,activation=relu,batch_size=64",
+          "20261203-233604/pooling=max,lr=0.01,activation=relu,batch_size=64"],
+         ["…lr=0.1…", "…lr=0.01…"]),
+        (["grid-20261203-233604/run-001", "20261101-100000"],
+         ["grid-2026…04/run-001", "20261101-100000"]),  # nothing shared: the middle goes
+        (["a", "b"], ["a", "b"]),
+    ],
+)  # fmt: skip
+def test_long_run_titles_keep_what_tells_them_apart(titles, shown):
+    assert short_titles(titles, 20) == shown
+    assert all(len(title) <= 20 for title in short_titles(titles, 20))
+
+
+def test_a_legend_naming_grid_runs_by_title_keeps_their_difference(tmp_path):
+    """Two runs of one grid with the same settings: named by their titles, cut at the front."""
+    grid = tmp_path / "20261203-233604"
+    (grid / "grid.toml").parent.mkdir()
+    (grid / "grid.toml").write_text("")
+    finished_run(grid, "pooling=max,seed=0", [0.5])
+    finished_run(grid, "pooling=max,seed=1", [0.5])
+    runs = RunCatalog().scan(tmp_path)
+    assert sorted(run_labels(runs)) == ["…seed=0", "…seed=1"]
 
 
 def test_the_model_summary_says_what_is_not_the_books():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 
 from dashboard_helpers import SIZE, make_app, notes, wait_until
-from run_folder_fixtures import finished_run
+from run_folder_fixtures import finished_run, reported_run
 
 from lenet_tui.runs.folder import RunLock
 from lenet_tui.ui.screens.confirm import ConfirmScreen
@@ -60,6 +60,25 @@ async def test_filter_then_overlay_three_runs_picked_with_the_keyboard(tiny_data
         assert view.plot.curves[2].values == (2.0 - 0.5 * 2, 2.0 - 0.6 * 2, 2.0 - 0.7 * 2)
         await pilot.press("space")  # again on avg: taken off
         assert [c.label for c in view.plot.curves] == ["activation=relu", "activation=sigmoid"]
+
+
+async def test_runs_of_one_epoch_are_curves_of_their_progress_reports(tiny_dataset, runs_dir):
+    reported_run(runs_dir, "slow", [0.71], speed=1.5, mtime=1_700_000_000)
+    reported_run(runs_dir, "fast", [0.80], speed=3.0, mtime=1_700_000_100, pooling="max")
+    app = make_app(tiny_dataset)
+    async with app.run_test(size=SIZE) as pilot:
+        view = await open_tab(pilot, 2)
+        await pilot.press("space", "down", "space")
+        await app.workers.wait_for_complete()
+        assert [(c.epochs, c.values) for c in view.plot.curves] == [((1,), (0.8,)), ((1,), (0.71,))]
+        assert "m: train loss, acc per report" in view.plot.render().plain  # a dot each
+        await pilot.press("m")
+        tenths = tuple(round(0.1 * i, 1) for i in range(1, 11))
+        fast, slow = view.plot.curves
+        assert fast.epochs == slow.epochs == tenths
+        assert fast.values[-1] < slow.values[-1] < slow.values[0]
+        await pilot.press("m")
+        assert view.plot.metric == "train acc" and len(view.plot.curves[0].values) == 10
 
 
 async def test_a_ninth_run_is_refused_and_a_name_shows_in_the_list(tiny_dataset, runs_dir):

@@ -250,15 +250,60 @@ def run_labels(runs: Sequence[RunSummary]) -> list[str]:
         flat = flat_settings(run.config) if run.config is not None else {}
         parts = [f"{key.removeprefix('model.')}={flat[key]}" for key in keys if key in flat]
         labels.append(", ".join(parts))
+    titles = short_titles([run.title for run in runs], MAX_TITLE)
     named = [
-        run.title if not label else f"{label} ({run.title})" if labels.count(label) > 1 else label
-        for label, run in zip(labels, runs, strict=True)
+        title if not label else f"{label} ({title})" if labels.count(label) > 1 else label
+        for label, title in zip(labels, titles, strict=True)
     ]
     return [_cut(label, MAX_LABEL) for label in named]
 
 
+MAX_TITLE = 20
+"""Characters of a run's title beside the overlay (a grid's runs' are long)."""
+SEPARATORS = "/-_, "
+"""Where a title is cut: after one of these, so that what is left starts with a whole word."""
+
+
+def short_titles(titles: Sequence[str], most: int) -> list[str]:
+    """The titles in at most `most` characters each, keeping what tells them apart: a long one
+    loses the start it shares with the others ("…pooling=max"), then the end it shares, then its
+    own end; a title that matches no other loses its middle. Short ones are kept whole."""
+    distinct = len(set(titles)) > 1
+    head = _shared_start(titles) if distinct else 0
+    tail = _shared_start([t[head:][::-1] for t in titles]) if distinct else 0
+    shown = []
+    for title in titles:
+        if len(title) <= most:
+            shown.append(title)
+            continue
+        if not head:
+            shown.append(_cut_middle(title, most))
+            continue
+        text = "…" + title[head:]
+        if len(text) > most and 0 < tail < len(title) - head:
+            text = text[:-tail] + "…"
+        shown.append(_cut(text, most))
+    return shown
+
+
+def _shared_start(texts: Sequence[str]) -> int:
+    """The length of the start all texts share, back to its last separator (included)."""
+    shared = 0
+    for chars in zip(*texts, strict=False):
+        if any(c != chars[0] for c in chars):
+            break
+        shared += 1
+    start = texts[0][:shared]
+    return max(start.rfind(sep) for sep in SEPARATORS) + 1
+
+
 def _cut(text: str, most: int) -> str:
     return text if len(text) <= most else text[: most - 1] + "…"
+
+
+def _cut_middle(text: str, most: int) -> str:
+    head = (most - 1) // 2
+    return text[:head] + "…" + text[len(text) - (most - 1 - head) :]
 
 
 def is_run_folder(path: Path) -> bool:

@@ -33,6 +33,9 @@ QUIT_SIGNALS = tuple(
     getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)
 )
 """Signals that end the dashboard as ctrl+q does."""
+REPLACED_COMMANDS = ("Keys", "Screenshot", "Quit")
+"""Textual's palette entries that lenet-tui's own replace: its key page (F1), a screenshot saved
+in the run's folder rather than the working directory, and quit named with its key."""
 
 
 class LenetApp(App[None]):
@@ -142,34 +145,29 @@ class LenetApp(App[None]):
         os._exit(self._exit_code)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        # Textual's own "Screenshot" says where it saved in markup; "Save screen" does the same.
-        yield from (c for c in super().get_system_commands(screen) if c.title != "Screenshot")
+        """Every action of the dashboard, each once, named with its key. Each can be chosen at
+        any time: one that cannot run now says why in a notification, as its key would."""
+        for command in super().get_system_commands(screen):
+            if command.title not in REPLACED_COMMANDS:
+                yield command
         board = self.dashboard
-        yield SystemCommand("Start training", "Train with the form's settings", board.action_start)
-        yield SystemCommand("Stop training", "Stop after the current batch", board.action_stop)
-        yield SystemCommand(
-            "New run", "Back to the form with the last values", board.action_new_run
-        )
-        yield SystemCommand(
-            "Resume a run", "Go on from a kept run's last checkpoint", board.action_resume
-        )
-        yield SystemCommand(
-            "Show activations",
-            "Pick test images, see conv feature maps",
-            lambda: board.action_show_tab("activations"),
-        )
-        yield SystemCommand(
-            "Compare runs (F4)",
-            "Every kept run; overlay 2-8 of them",
-            lambda: board.action_show_tab("runs"),
-        )
-        yield SystemCommand(
-            "Where it errs (F5)",
-            "The test set's confusion matrix",
-            lambda: board.action_show_tab("errors"),
-        )
-        yield SystemCommand("Save screen", "An SVG in the run's folder", self.action_save_screen)
-        yield SystemCommand("Keys", "Every key of lenet-tui", self.action_help)
+        for title, help_text, callback in (
+            ("Start training (ctrl+r)", "Train with the form's settings", board.action_start),
+            ("Stop training (ctrl+x)", "Stop after the current batch", board.action_stop),
+            ("New run (ctrl+n)", "Back to the form with the last values", board.action_new_run),
+            ("Resume a run (ctrl+o)", "Go on from a kept run's last checkpoint",
+             board.action_resume),
+            ("Show activations (F3)", "Pick test images, see conv feature maps",
+             lambda: board.action_show_tab("activations")),
+            ("Compare runs (F4)", "Every kept run; overlay 2-8 of them",
+             lambda: board.action_show_tab("runs")),
+            ("Where it errs (F5)", "The test set's confusion matrix",
+             lambda: board.action_show_tab("errors")),
+            ("Save screen (ctrl+s)", "An SVG in the run's folder", self.action_save_screen),
+            ("Keys (F1)", "Every key of lenet-tui", self.action_help),
+            ("Quit (ctrl+q)", "A run in progress is stopped first", self.action_quit),
+        ):  # fmt: skip
+            yield SystemCommand(title, help_text, callback)
 
 
 def create_app(

@@ -212,6 +212,9 @@ class DashboardScreen(RayGridRuns, GridRuns, KeptRuns, Screen[None]):
         return True
 
     def action_stop(self) -> None:
+        if self.phase is not Phase.RUNNING and not self.grid.active:  # from the palette
+            self.notify("no run is training", severity="warning")
+            return
         if self.grid.active:  # no further run of the grid starts
             self.grid.stop()
             self.notify(self.grid.outcome, title="Grid stopped", severity="warning", timeout=30)

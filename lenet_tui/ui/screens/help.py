@@ -43,16 +43,19 @@ whole forward pass, layer by layer down to the softmax (again: back to the maps)
 the latest weights: the initial ones before a run, then a fresh copy after every epoch.
 
 **In the Errors tab (F5):** the test set's confusion matrix after the newest epoch (rows: true
-class, columns: predicted) and each class's accuracy. The arrows move the cursor, **n**
-switches counts and row percentages, **Enter** lists the cell's test images; there ← → pick
-one, Enter opens it in the Activations tab, Esc goes back.
+class, columns: predicted) and each class's accuracy. The diagonal is green for a class right
+90% of the time or more, yellow at 70%, red at 50% and below; mistakes are red by their share of
+the row; the cursor is the white cell. The arrows move the cursor, **n** switches counts and row
+percentages, **Enter** lists the cell's test images in rows; there the arrows pick one (the rows
+scroll), Enter opens it in the Activations tab, Esc goes back.
 
 **In the Runs tab (F4):** every kept run, newest first (runs of a grid as `grid/run`);
 "train time" is the training and test time of its finished epochs. **s** sorts by the next
 column (or click a header), **S** reverses; **/** types a filter (every word must appear in the
 row, its folder or its note; Enter goes back to the list). **space** picks the highlighted run
 for the overlay (2 to 8 runs, one colour each; again removes it), **c** clears the picks,
-**m** plots test acc, train loss or train acc, **v** shows the list, the overlay or both. The
+**m** plots test acc (per epoch), train loss or train acc (per progress report), **v** shows
+the list, the overlay or both. The
 legend names each run by the settings that differ between the picked runs, and the table
 beside it gives their final and best test accuracy. **n** names the run and adds a note (kept
 in its folder's notes.toml), **d** deletes the run folder (after a confirmation; never a run

@@ -1,8 +1,9 @@
 """The test set's confusion matrix as a coloured grid with a cell cursor, and each class's accuracy.
 
-Rows are the true classes, columns the predicted ones; a cell's colour is its share of its row,
-green on the diagonal (right) and red off it (wrong), so a class's mistakes stand out whatever the
-counts. Only the grid's own text is drawn here; the Errors tab says what the cursor is on.
+Rows are the true classes, columns the predicted ones; a cell is coloured by its share of its row
+(confusion_colours says how), so a class's mistakes stand out whatever the counts. A matrix read
+from a log is checked first (`matrix_problem`): a damaged one is not drawn. Only the grid's own
+text is drawn here; the Errors tab says what the cursor is on, or what is wrong with the matrix.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 from textual.binding import Binding
@@ -19,13 +19,37 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
 
+from lenet_tui.engine.data_source import CLASSES
+from lenet_tui.ui.widgets.confusion_colours import accuracy_style, cell_style, name_style
+
 Matrix = tuple[tuple[int, ...], ...]
 
-RIGHT = (22, 163, 74)
-"""The diagonal's colour at 100% of its row."""
-WRONG = (220, 38, 38)
-"""An off-diagonal cell's colour at its strongest (see `cell_style`)."""
-BACKGROUND = (30, 30, 36)
+MOST_COUNT = 10_000_000
+"""More images in one cell than any test set lenet-tui reads (an IDX file holds at most 2**30
+bytes, 1.4 million images): a larger count is a damaged log's."""
+SIZES = frozenset(len(names) for names in CLASSES.values())
+"""The matrices a run can have: one row and column per class of a dataset (10)."""
+
+
+def matrix_problem(matrix: object) -> str | None:
+    """What makes a matrix read from a log impossible to draw, in a few words; None if it is
+    fine. Rows with no images are fine (their accuracy is "–")."""
+    if not isinstance(matrix, Sequence) or not all(isinstance(r, Sequence) for r in matrix):
+        return "not a table of counts"
+    size = len(matrix)
+    ragged = next((len(row) for row in matrix if len(row) != size), None)
+    if ragged is not None:
+        return f"not square: {size} rows, one of {ragged} counts"
+    if size not in SIZES:
+        return f"{size}×{size}, not {' or '.join(f'{n}×{n}' for n in sorted(SIZES))}"
+    values = [n for row in matrix for n in row]
+    if not all(isinstance(n, int) and not isinstance(n, bool) for n in values):
+        return "a count that is not an integer"
+    if min(values) < 0:
+        return "a negative count"
+    if max(values) > MOST_COUNT:
+        return "a count larger than any test set"
+    return None
 
 
 def abbreviate(name: str, width: int) -> str:
@@ -39,21 +63,22 @@ def abbreviate(name: str, width: int) -> str:
     return short[:width]
 
 
+def count_text(count: int, width: int) -> str:
+    """A count in `width` characters: whole if it fits, else in thousands or millions."""
+    text = str(count)
+    if len(text) <= width:
+        return text
+    for unit, size in (("k", 1_000), ("M", 1_000_000)):
+        for digits in (1, 0):
+            short = f"{count / size:.{digits}f}{unit}"
+            if len(short) <= width:
+                return short
+    return text[:width]
+
+
 def row_shares(matrix: Matrix) -> list[list[float]]:
     """Each cell over its row's total (a row with no images: all 0)."""
     return [[n / sum(row) if sum(row) else 0.0 for n in row] for row in matrix]
-
-
-def cell_style(share: float, diagonal: bool) -> Style:
-    """Green for the right answers, red for the mistakes; a mistake is coloured on a square-root
-    scale, so that 2% of a row already shows while 30% is loud."""
-    strength = share if diagonal else min(1.0, math.sqrt(share * 3))
-    r, g, b = (
-        round(low + (high - low) * strength)
-        for low, high in zip(BACKGROUND, RIGHT if diagonal else WRONG, strict=True)
-    )
-    text = "black" if strength > 0.6 else "white"
-    return Style.parse(f"{text} on rgb({r},{g},{b})")
 
 
 class ConfusionGrid(Widget, can_focus=True):
@@ -121,7 +146,7 @@ class ConfusionGrid(Widget, can_focus=True):
             self.post_message(self.Chosen(*self.cursor))
 
     def render(self) -> Table | str:
-        if not self.matrix:
+        if not self.matrix or matrix_problem(self.matrix):  # the Errors tab says what is wrong
             return ""
         return grid_table(self.matrix, self.class_names, self.cursor, self.normalised, self.narrow)
 
@@ -130,35 +155,23 @@ def grid_table(matrix: Matrix, classes: Sequence[str], cursor: tuple[int, int],
                normalised: bool, narrow: bool) -> Table:  # fmt: skip
     """The grid as a Rich table: a row per true class, its accuracy at the end."""
     names = [classes[i] if i < len(classes) else str(i) for i in range(len(matrix))]
-    cell, label = (4, 8) if narrow else (8, 11)
+    cell, label = (5, 8) if narrow else (8, 11)
     table = Table.grid(padding=(0, 1))
     table.add_column(justify="right", width=label, no_wrap=True)
     header = [Text("")]
     for c, name in enumerate(names):
         table.add_column(justify="right", width=cell, no_wrap=True)
-        header.append(Text(abbreviate(name, cell), style=_name_style(c == cursor[1])))
+        header.append(Text(abbreviate(name, cell), style=name_style(c == cursor[1])))
     table.add_column(justify="right", width=5, no_wrap=True)
     table.add_row(*header, Text("acc", style="bold"))
     shares = row_shares(matrix)
     for r, (row, share_row) in enumerate(zip(matrix, shares, strict=True)):
-        cells = [Text(abbreviate(names[r], label), style=_name_style(r == cursor[0]))]
+        cells = [Text(abbreviate(names[r], label), style=name_style(r == cursor[0]))]
         for c, (count, share) in enumerate(zip(row, share_row, strict=True)):
-            shown = f"{share:.0%}" if normalised else str(count)
-            style = cell_style(share, r == c)
-            if (r, c) == cursor:
-                style += Style(reverse=True, bold=True)
+            shown = f"{share:.0%}" if normalised else count_text(count, cell)
+            style = cell_style(share, r == c, (r, c) == cursor)
             cells.append(Text(shown.rjust(cell), style=style))
         acc = share_row[r] if sum(row) else math.nan
-        cells.append(Text("–" if math.isnan(acc) else f"{acc:.0%}", style=_acc_style(acc)))
+        cells.append(Text("–" if math.isnan(acc) else f"{acc:.0%}", style=accuracy_style(acc)))
         table.add_row(*cells)
     return table
-
-
-def _acc_style(acc: float) -> str:
-    if math.isnan(acc):
-        return "dim"
-    return "green" if acc >= 0.9 else "yellow" if acc >= 0.7 else "red"
-
-
-def _name_style(on_cursor: bool) -> str:
-    return "bold reverse" if on_cursor else "bold"

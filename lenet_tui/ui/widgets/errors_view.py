@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.containers import Vertical
+from textual.containers import Vertical, VerticalScroll
 from textual.events import Resize
 from textual.message import Message
 from textual.widgets import Static
@@ -20,7 +21,7 @@ from textual.worker import get_current_worker
 from lenet_tui.engine.events import EpochEnd, Event
 from lenet_tui.engine.inspection import Inspector
 from lenet_tui.ui.messages import ModelPreview, TrainingEvent, WeightsSnapshot
-from lenet_tui.ui.widgets.confusion_grid import ConfusionGrid, Matrix
+from lenet_tui.ui.widgets.confusion_grid import ConfusionGrid, Matrix, matrix_problem
 from lenet_tui.ui.widgets.confusion_images import ConfusionImages, Thumbnail
 
 BEFORE = "The test set's confusion matrix appears here after the first epoch: where the net errs."
@@ -52,7 +53,8 @@ class ErrorsView(Vertical):
         yield Static(BEFORE, id="errors-cell")
         yield ConfusionGrid(id="errors-grid")
         yield Static(id="errors-images-title")
-        yield ConfusionImages(id="errors-images")
+        with VerticalScroll(id="errors-images-scroll", can_focus=False):
+            yield ConfusionImages(id="errors-images")
 
     @property
     def grid(self) -> ConfusionGrid:
@@ -81,12 +83,17 @@ class ErrorsView(Vertical):
             self.grid.class_names = tuple(message.inspector.classes)
 
     def show_matrix(self, matrix: Matrix, epoch: int) -> None:
-        """Show epoch `epoch`'s matrix (an empty one: none yet)."""
+        """Show epoch `epoch`'s matrix (an empty one: none yet); a damaged one (a log's) is
+        not drawn, and the line above the grid says what is wrong with it."""
         self._epoch = epoch
         self.images.thumbnails = ()
         self.query_one("#errors-images-title", Static).update("")
-        self.grid.matrix = matrix
-        if not matrix:
+        problem = matrix_problem(matrix) if matrix else None
+        self.grid.matrix = () if problem else matrix
+        if problem:
+            damaged = f"epoch {epoch}'s confusion matrix in the run's log is damaged ({problem})"
+            self.query_one("#errors-cell", Static).update(Text(f"{damaged}; it is not drawn"))
+        elif not matrix:
             self.query_one("#errors-cell", Static).update(BEFORE)
 
     def on_show(self) -> None:

@@ -8,7 +8,7 @@ from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
-from lenet_tui.runs.catalog import differing_settings, flat_settings
+from lenet_tui.runs.catalog import MAX_TITLE, differing_settings, flat_settings, short_titles
 from lenet_tui.runs.history import RunSummary
 
 
@@ -27,14 +27,15 @@ def compare_table(runs: Sequence[RunSummary], colours: Sequence[tuple[int, int, 
     that differs between the runs."""
     keys = differing_settings([run.config for run in runs])
     table = Table(box=None, padding=(0, 1), header_style="bold", expand=False)
-    table.add_column("run", no_wrap=True, max_width=22, overflow="ellipsis")
+    table.add_column("run", no_wrap=True, max_width=MAX_TITLE + 2, overflow="ellipsis")
     table.add_column("final", justify="right", no_wrap=True, min_width=5)
     table.add_column("best", justify="right", no_wrap=True, min_width=5)
     for key in keys:  # these give way first when the table is too wide
         table.add_column(key.removeprefix("model."), max_width=12, overflow="ellipsis")
-    for run, (r, g, b) in zip(runs, colours, strict=True):
+    titles = short_titles([run.title for run in runs], MAX_TITLE)  # what differs stays
+    for run, name, (r, g, b) in zip(runs, titles, colours, strict=True):
         flat = flat_settings(run.config) if run.config is not None else {}
-        title = Text("━ ", style=f"bold rgb({r},{g},{b})") + Text(run.title)
+        title = Text("━ ", style=f"bold rgb({r},{g},{b})") + Text(name)
         table.add_row(
             title,
             _acc(run.test_acc),

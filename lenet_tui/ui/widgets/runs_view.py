@@ -28,7 +28,7 @@ from lenet_tui.runs.catalog import sort_runs as sorted_runs
 from lenet_tui.runs.folder import RunFolder, default_runs_dir
 from lenet_tui.runs.history import RunSummary
 from lenet_tui.ui.messages import TrainingEvent
-from lenet_tui.ui.widgets.overlay_plot import METRICS, RUN_COLOURS, OverlayPlot
+from lenet_tui.ui.widgets.overlay_plot import METRICS, RUN_COLOURS, OverlaidRun, OverlayPlot
 from lenet_tui.ui.widgets.run_actions import RunActions
 from lenet_tui.ui.widgets.runs_compare import RunsCompare, legend
 from lenet_tui.ui.widgets.runs_table import RunsTable
@@ -207,7 +207,10 @@ class RunsView(RunActions, Vertical, can_focus=True):
         runs = [by_path[path] for path in self.chosen]
         colours = RUN_COLOURS[: len(runs)]
         labels = run_labels(runs)
-        self.plot.show_runs(list(zip(labels, colours, (r.epochs for r in runs), strict=True)))
+        self.plot.show_runs([
+            OverlaidRun(label, colour, run.epochs, run.folder.metrics_path)
+            for label, colour, run in zip(labels, colours, runs, strict=True)
+        ])  # fmt: skip
         self.query_one("#runs-legend", Static).update(legend(labels, colours))
         self.query_one(RunsCompare).show_runs(runs, colours)
 
