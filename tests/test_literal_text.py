@@ -17,6 +17,7 @@ from textual.widgets._toast import Toast
 import lenet_tui.ui
 from lenet_tui.engine.config import TrainConfig
 from lenet_tui.engine.events import RunFailed
+from lenet_tui.runs.catalog import MAX_TITLE, short_titles
 from lenet_tui.runs.notes import RunNote, write_note
 from lenet_tui.runs.ray_grid import TrialUpdate
 from lenet_tui.runs.ray_trial import TrialWorker
@@ -80,8 +81,9 @@ async def list_and_overlay(pilot, view: RunsView, folders: dict[str, Path]) -> N
         await pick(pilot, view, folders[title], "space")
     legend = drawn(app, app.dashboard.query_one("#runs-legend"))
     compare = drawn(app, app.dashboard.query_one(RunsCompare))
-    for title in ("[/]", "[@click=app.quit]x[/]", "[b]bold"):  # the table cuts at 19
-        assert title in legend and title[:19] in compare, (legend, compare)
+    picked = ("[/]", "[@click=app.quit]x[/]", "[b]bold")
+    for shown in short_titles(picked, MAX_TITLE):
+        assert shown in legend and shown in compare, (legend, compare)  # long ones lose a middle
 
 
 async def name_and_delete_dialogs(pilot, view: RunsView, folders: dict[str, Path]) -> None:
