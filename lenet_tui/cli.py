@@ -37,6 +37,7 @@ from lenet_tui.errors import (
     ConfigError,
     LenetError,
     bounded,
+    cut,
     shown,
 )
 from lenet_tui.runs.config_file import RANDOM_SEED, load_config_file
@@ -284,7 +285,7 @@ def _main(parser: argparse.ArgumentParser, argv: list[str] | None) -> int:
     try:
         return _dispatch(args)
     except ConfigError as exc:
-        message = f"{_flag(exc.field)}: {exc.problem}"
+        message = f"{_flag(exc.field)}: {cut(exc.problem, 200)}"
     except LenetError as exc:
         message = str(exc)
     except OSError as exc:  # a path the checks did not foresee (a name too long, say)

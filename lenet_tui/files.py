@@ -68,9 +68,10 @@ def _check(st: os.stat_result, limit: int, what: str) -> None:
     if not stat.S_ISREG(st.st_mode):
         raise NotAFile(f"is {kind(st.st_mode)}, not a file")
     if st.st_size > limit:
-        raise NotAFile(
-            f"is {size_text(st.st_size)}, more than the {size_text(limit)} {what} can be"
-        )
+        size, most = size_text(st.st_size), size_text(limit)
+        if size == most:  # just over: in bytes, so that the two differ
+            size, most = f"{st.st_size:,} bytes", f"{limit:,} bytes"
+        raise NotAFile(f"is {size}, more than the {most} {what} can be")
 
 
 def open_regular(path: Path, limit: int, what: str) -> BinaryIO:
@@ -106,6 +107,19 @@ def read_regular(path: Path, limit: int, what: str) -> bytes:
     if len(data) > limit:  # it grew after the check
         raise NotAFile(f"is more than the {size_text(limit)} {what} can be")
     return data
+
+
+NAME_MAX = 255
+"""The longest name of a file or folder, in bytes, that common file systems allow."""
+
+
+def long_name(path: Path) -> str | None:
+    """A message if a name in path is longer than a file system allows ("has a name of 300
+    bytes, ..."): said before anything is made, rather than after the folders above it are."""
+    longest = max((len(os.fsencode(part)) for part in Path(path).parts), default=0)
+    if longest <= NAME_MAX:
+        return None
+    return f"has a name of {longest} bytes, more than the {NAME_MAX} a file system allows"
 
 
 def refuse_unless_replaceable(path: Path) -> None:

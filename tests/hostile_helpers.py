@@ -81,7 +81,11 @@ def stopped_run(folder: Path, data: Dataset, epochs: int = 3) -> Path:
 
 def not_a_file(path: Path, kind: str) -> None:
     """Put something that is not a regular file at path: a FIFO, a folder, a link to a FIFO or
-    to /dev/zero, a broken link, or a sparse file of 5 GB (more than any file read can be)."""
+    to a device, a broken link, or a sparse file of 5 GB (more than any file read can be).
+
+    The device is /dev/null: refused by its kind as /dev/zero is, and a reader that forgot to
+    check would get nothing instead of filling the memory (/dev/zero in a thread that hangs
+    cannot be stopped, and the system's OOM killer would choose what to end)."""
     path.unlink(missing_ok=True)
     if kind == "fifo":
         os.mkfifo(path)
@@ -90,8 +94,8 @@ def not_a_file(path: Path, kind: str) -> None:
     elif kind == "link to a fifo":
         os.mkfifo(path.with_name(path.name + ".fifo"))
         path.symlink_to(path.name + ".fifo")
-    elif kind == "/dev/zero":
-        path.symlink_to("/dev/zero")
+    elif kind == "device":
+        path.symlink_to(os.devnull)
     elif kind == "broken link":
         path.symlink_to("nowhere")
     elif kind == "5 GB":
@@ -101,12 +105,12 @@ def not_a_file(path: Path, kind: str) -> None:
         raise ValueError(kind)
 
 
-NOT_FILES = ("fifo", "folder", "link to a fifo", "/dev/zero", "broken link", "5 GB")
+NOT_FILES = ("fifo", "folder", "link to a fifo", "device", "broken link", "5 GB")
 WHAT_IT_IS = {
     "fifo": "is a FIFO, not a file",
     "folder": "is a folder, not a file",
     "link to a fifo": "is a FIFO, not a file",
-    "/dev/zero": "is a device, not a file",
+    "device": "is a device, not a file",
     "broken link": "is a broken symbolic link",
     "5 GB": "is 5.0 GB, more than the",
 }

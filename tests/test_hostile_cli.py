@@ -51,9 +51,9 @@ def test_a_name_too_long_is_one_line_before_anything_runs(args, tmp_path, monkey
 
     monkeypatch.chdir(tmp_path)
     run = finished_run(tmp_path, "run", [0.5])
-    code, out, err = cli(*(a.replace("{run}", str(run.path)) for a in args), "--device", "cpu")
+    code, out, err = cli(*(a.replace("{run}", str(run.path)) for a in args))
     assert (code, out) == (2, "")
-    assert "too long" in one_line(err)
+    assert "too long" in one_line(err) or "more than the 255 a file system allows" in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
 
 
@@ -108,18 +108,18 @@ def edited_grid(tmp_path: Path, changes: dict[str, str]) -> Path:
         ({'spec = "lr=0.1,0.2"': 'spec = "lr=' + ",".join(f"{i}e-6" for i in range(1, 1001))
           + ' batch-size=' + ",".join(map(str, range(1, 1001))) + '"'},
          "2,000,000 runs (1000 x 1000 combinations x 2 seeds) is more than 256; add --yes"),
-        ({"seeds = [0, 1]": "seeds = [0, 123456789012345678901234567890]"},
-         "seeds: integers in 0..2**63-1, got an integer of 30 digits"),
+        ({"seeds = [0, 1]": "seeds = [0, " + "1234567890" * 5 + "]"},
+         "seeds: integers in 0..2**63-1, got an integer of 50 digits"),
         ({"seeds = [0, 1]": "seeds = [0, true]"}, "seeds: integers in 0..2**63-1, got True"),
         ({"seeds = [0, 1]": "seeds = [1, 1]"}, "seeds: integers in 0..2**63-1, each seed once"),
         ({"seeds = [0, 1]": 'seeds = "0,1"'}, "damaged (needs spec, seeds, data_dir and [base]"),
         ({"download = false": "download = false\nextra = 1"}, "unknown keys: 'extra'"),
         ({"download = false": 'download = "yes"'}, "download: must be true or false"),
         ({"epochs = 1": "epochs = 10000"}, "[base]: epochs: must be an integer in 1..1000"),
-        ({'device = "cpu"': 'device = "' + "x" * 1_000_000 + '"'}, "unknown device 'xxxxxx"),
+        ({'device = "cpu"': 'device = "' + "x" * 900_000 + '"'}, "unknown device 'xxxxxx"),
     ],
     ids=["1,000,000 runs", "huge seed", "bool seed", "seed twice", "seeds a string",
-         "unknown key", "download a string", "epochs out of range", "1 MB device"],
+         "unknown key", "download a string", "epochs out of range", "900 KB device"],
 )  # fmt: skip
 def test_resume_checks_an_edited_grid_toml_as_strictly_as_the_command_line(
     changes, message, tmp_path
@@ -201,14 +201,16 @@ def test_a_ray_error_that_reaches_the_grid_is_one_line_with_the_resume_command(
         ("--no-ui", "--grid", "lr=" + "9" * 100_000),
         ("--no-ui", "--grid", "pooling=" + "x" * 100_000),
         ("--no-ui", "--grid", "x" * 100_000 + "=1"),
-        ("--no-ui", "--grid", "lr=0.1," + ",".join(["0.2"] * 50_000)),
+        ("--no-ui", "--grid", "lr=" + ",".join(f"{i}e-9" for i in range(1, 50_001))),
         ("--no-ui", "--channels", "6," * 50_000),
         ("--no-ui", "--seeds", "1" * 100_000, "--grid", "lr=1"),
         ("--no-ui", "--seed", "y" * 100_000),
         ("--no-ui", "--device", "z" * 100_000),
+        ("--no-ui", "--device", "z " * 50_000),
+        ("--no-ui", "--ray", "h o s t" * 20_000, "--grid", "lr=1"),
     ],
     ids=["grid value", "grid choice", "grid setting", "50,000 values", "channels", "seeds",
-         "seed", "device"],
+         "seed", "device", "device in words", "ray address"],
 )  # fmt: skip
 def test_megabytes_of_input_are_quoted_cut_in_one_line(args):
     code, out, err = cli(*args)
@@ -219,7 +221,8 @@ def test_megabytes_of_input_are_quoted_cut_in_one_line(args):
 def test_a_settings_file_of_a_megabyte_is_quoted_cut(tmp_path):
     settings = tmp_path / "s.toml"
     for text in ('device = "' + "d" * 900_000 + '"\n', "lr = " + "[" * 100_000 + "]" * 100_000,
-                 'optimizer = "' + "o" * 900_000 + '"\n'):  # fmt: skip
+                 'optimizer = "' + "o" * 900_000 + '"\n', 'device = "' + "d " * 400_000 + '"\n',
+                 "x" * 900_000 + " = 1\n"):  # fmt: skip
         settings.write_text(text)
         code, _, err = cli("--no-ui", "--config", settings)
         assert code == 2 and len(one_line(err)) < 400

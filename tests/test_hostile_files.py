@@ -1,7 +1,7 @@
 """What a hostile user or file can put where lenet-tui keeps or reads its files: never a lost
 history, a replaced link or device, a hang or a traceback; one line instead, exit code 2.
 
-Each test is a class of fault, tried over the ways it comes (a FIFO, a folder, a link, /dev/zero,
+Each test is a class of fault, tried over the ways it comes (a FIFO, a folder, a link, a device,
 a huge file; every file of a run folder; every spelling of a path)."""
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ from lenet_tui.engine.data_source import BUNDLED, DataSource
 from lenet_tui.engine.model import build_lenet
 from lenet_tui.engine.optim import build_optimizer, build_schedule
 from lenet_tui.engine.train_state import TrainState
-from lenet_tui.errors import LenetError
+from lenet_tui.errors import LenetError, shown
 from lenet_tui.files import read_regular
 from lenet_tui.runs.atomic import write_bytes_atomic
 
@@ -136,7 +136,7 @@ def _unpickle_safely(path: Path, raw: bytes) -> dict:
         raise CheckpointError(f"{path}: refused: not a lenet-tui checkpoint; {_FIX}")
     if payload.get("version") != VERSION:
         raise CheckpointError(
-            f"{path}: refused: checkpoint format version {payload.get('version')!r}, this "
+            f"{path}: refused: checkpoint format version {shown(payload.get('version'))}, this "
             f"lenet-tui reads version {VERSION}; resume it with the lenet-tui that wrote it"
         )
     return payload

@@ -89,7 +89,7 @@ def config_from_table(table: dict, source: str = "<config>") -> TrainConfig:
     if problems:
         raise ConfigFileError(source, problems)
     config = TrainConfig(**values, model=ModelConfig(**model_values))
-    found = {_key(name): problem for name, problem in config.problems().items()}
+    found = {_key(name): cut(problem, 200) for name, problem in config.problems().items()}
     if found:
         raise ConfigFileError(source, found)
     return config

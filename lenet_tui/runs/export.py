@@ -18,6 +18,7 @@ from typing import TextIO
 from lenet_tui.engine.config import TrainConfig
 from lenet_tui.engine.events import EpochEnd
 from lenet_tui.errors import LenetError, RunFolderError
+from lenet_tui.files import long_name
 from lenet_tui.runs.atomic import write_text_atomic
 from lenet_tui.runs.catalog import flat_settings
 from lenet_tui.runs.folder import CONFIG_NAME, METRICS_NAME, RunFolder, refuse_run_files
@@ -127,6 +128,9 @@ def write_csv_file(path: Path, text: str, run_dirs: Sequence[Path] = ()) -> None
     but a regular file (a link, FIFO or device there is refused) nor into a run's or grid's
     folder (those of run_dirs included). RunFolderError (one line) if it cannot be."""
     refuse_run_files(Path(path), "the CSV file", run_dirs)
+    too_long = long_name(Path(path))
+    if too_long:
+        raise RunFolderError(f"cannot write {path}: it {too_long}; pick another path")
     try:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         write_text_atomic(Path(path), text)

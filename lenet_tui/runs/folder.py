@@ -38,6 +38,7 @@ except ImportError:  # Windows: run folders are not locked
 from lenet_tui.engine.config import TrainConfig
 from lenet_tui.engine.events import EpochEnd, Event
 from lenet_tui.errors import RunFolderError, shown
+from lenet_tui.files import long_name
 from lenet_tui.runs.atomic import remove_temporaries, write_text_atomic
 from lenet_tui.runs.config_file import dump_config, load_config_file
 from lenet_tui.runs.event_log import LogLine, first_damage, read_events, read_log
@@ -110,7 +111,8 @@ class RunFolder:
     def refuse_if_used(self) -> None:
         """RunFolderError (one line) if a run (or a grid) was already kept here, or the path
         is not a folder."""
-        used = [name for name in (*RUN_FILES, *GRID_FILES) if _lexists(self.path / name)]
+        made = (CONFIG_NAME, METRICS_NAME, CHECKPOINT_NAME, *GRID_FILES)  # what a run is
+        used = [name for name in made if _lexists(self.path / name)]
         if GRID_FILES[0] in used:
             raise RunFolderError(
                 f"{self.path}: holds a grid; go on with it with {resume_command(self.path)} or "
@@ -121,6 +123,9 @@ class RunFolder:
                 f"{self.path}: already holds a run; continue it with "
                 f"{resume_command(self.path)} or pick another --run-dir"
             )
+        too_long = long_name(self.path)
+        if too_long:
+            raise RunFolderError(f"{self.path}: {too_long}; pick another --run-dir")
         try:
             if not stat.S_ISDIR(os.stat(self.path).st_mode):
                 raise RunFolderError(f"{self.path}: is not a folder; pick another --run-dir")
@@ -350,5 +355,5 @@ def _differences(saved: dict, current: dict, prefix: str = "") -> str:
             inner = _differences(a, b, f"{prefix}{key}.")
             diffs += [inner] if inner else []
         elif a != b:
-            diffs.append(f"{prefix}{key}: {a!r} -> {b!r}")
+            diffs.append(f"{prefix}{key}: {shown(a)} -> {shown(b)}")
     return ", ".join(diffs)

@@ -27,7 +27,7 @@ from lenet_tui.engine.config import TrainConfig
 from lenet_tui.engine.data_source import BUNDLED, DataSource
 from lenet_tui.engine.events import EpochEnd, RunDiverged, RunFinished
 from lenet_tui.errors import LenetError, RunFolderError, cut, shown
-from lenet_tui.files import read_regular
+from lenet_tui.files import long_name, read_regular
 from lenet_tui.runs.atomic import remove_temporaries, write_text_atomic
 from lenet_tui.runs.config_file import config_from_table, dump_config
 from lenet_tui.runs.folder import RunFolder, default_runs_dir, fresh_name
@@ -98,7 +98,8 @@ class GridRun:
         epochs = [e.epoch for e in events if isinstance(e, EpochEnd)]
         if epochs and max(epochs) >= self.config.epochs:  # killed just before RunFinished
             return "done"
-        return "resume" if folder.checkpoint_path.is_file() else "restart"
+        # A checkpoint that is not a file is resumed, so that the resume names what it is.
+        return "resume" if os.path.lexists(folder.checkpoint_path) else "restart"
 
     def driver(self, data: Dataset, trainer: TrainerFactory | None = None) -> RunDriver:
         """The driver that starts, resumes or restarts this run (not for a done one), trained
@@ -300,6 +301,9 @@ def run_folders(paths: Sequence[Path]) -> list[Path]:
 
 def refuse_used_folder(path: Path) -> None:
     """RunFolderError (one line) if path holds anything: a grid needs a new or empty folder."""
+    too_long = long_name(path)
+    if too_long:
+        raise RunFolderError(f"{path}: {too_long}; pick another --run-dir")
     try:
         used = path.exists() and (not path.is_dir() or any(path.iterdir()))
     except OSError as exc:
