@@ -116,7 +116,7 @@ def _checked_folders(
     kept = KeptRun.open(resume) if resume is not None else None
     if metrics_out is not None:  # never the run's own metrics.jsonl, nor another run's file
         own = kept.folder.path if kept else run_dir
-        refuse_run_files(metrics_out, "--metrics-out", [own] if own is not None else [])
+        refuse_run_files(metrics_out, "pick another --metrics-out", [own] if own else [])
         try:
             os.lstat(metrics_out)  # a name the system refuses is said before the data loads
         except FileNotFoundError:

@@ -167,7 +167,7 @@ def test_metrics_out_is_never_a_file_of_the_run_however_it_is_spelled(tmp_path, 
     ):  # fmt: skip
         code, out, err = cli("--no-ui", "--resume", run, "--metrics-out", str(path))
         assert (code, out) == (2, ""), path
-        assert "would write into the run folder" in one_line(err), path
+        assert "would be inside the run folder" in one_line(err), path
     assert {p.name: p.read_bytes() for p in run.iterdir()} == before
 
 
@@ -179,10 +179,10 @@ def test_a_new_runs_metrics_out_may_not_be_inside_its_run_dir_nor_another_run(tm
         (tmp_path / "fresh", other.metrics_path),
     ):
         code, _, err = cli("--no-ui", "--run-dir", run_dir, "--metrics-out", out)
-        assert code == 2 and "would write into the run folder" in one_line(err)
+        assert code == 2 and "would be inside the run folder" in one_line(err)
         assert not (tmp_path / "new").exists()
     code, _, err = cli("--export-csv", other.path, "-o", other.path / "per_class.csv")
-    assert code == 2 and "would write into the run folder" in one_line(err)
+    assert code == 2 and "would be inside the run folder" in one_line(err)
 
 
 def test_a_run_dir_that_holds_any_run_file_or_a_grid_is_refused(tmp_path):

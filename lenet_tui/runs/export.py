@@ -127,7 +127,7 @@ def write_csv_file(path: Path, text: str, run_dirs: Sequence[Path] = ()) -> None
     """Write the CSV text to path atomically, making its folder if need be: never over anything
     but a regular file (a link, FIFO or device there is refused) nor into a run's or grid's
     folder (those of run_dirs included). RunFolderError (one line) if it cannot be."""
-    refuse_run_files(Path(path), "the CSV file", run_dirs)
+    refuse_run_files(Path(path), "pick a path outside it", run_dirs)
     too_long = long_name(Path(path))
     if too_long:
         raise RunFolderError(f"cannot write {path}: it {too_long}; pick another path")

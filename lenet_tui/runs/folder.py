@@ -288,17 +288,17 @@ class RunLock:
             self._fd = None
 
 
-def refuse_run_files(path: Path, flag: str, folders: Iterable[Path] = ()) -> None:
-    """RunFolderError (one line) if writing path (`flag`'s file) would write into a run's or a
-    grid's folder: one of `folders` (the run being trained or exported), or the folder path is
-    in if that holds a run or a grid. Links, hard links and `RUN/./NAME` spellings count."""
+def refuse_run_files(path: Path, fix: str, folders: Iterable[Path] = ()) -> None:
+    """RunFolderError (one line, ending with `fix`) if writing path would write into a run's
+    or a grid's folder: one of `folders` (the run being trained or exported), or the folder
+    path is in if that holds a run or a grid. Links, hard links and `RUN/./NAME` count."""
     parent = Path(os.path.realpath(path)).parent
     kept = any(_lexists(parent / name) for name in (CONFIG_NAME, METRICS_NAME, GRID_FILES[0]))
     for folder in [*map(Path, folders), *([parent] if kept else [])]:
         if RunFolder(folder).holds(path):
             raise RunFolderError(
-                f"{flag} {path}: would write into the run folder {folder}, whose files "
-                "lenet-tui keeps; pick a path outside it"
+                f"cannot write {path}: it would be inside the run folder {folder}, whose files "
+                f"lenet-tui keeps; {fix}"
             )
 
 

@@ -207,7 +207,7 @@ class Grid:
         unknown = sorted(set(table) - set(_GRID_KEYS))
         ok = isinstance(spec, str) and isinstance(seeds, list) and isinstance(data, str)
         if not ok or not isinstance(table.get("base"), dict) or unknown:
-            extra = f"; unknown keys: {', '.join(map(shown, unknown))}" if unknown else ""
+            extra = f"; unknown keys: {', '.join(map(shown, unknown[:5]))}" if unknown else ""
             raise RunFolderError(f"{path}: damaged (needs spec, seeds, data_dir and [base]{extra})")
         if not isinstance(download, bool | None):
             raise RunFolderError(f"{path}: download: must be true or false, got {shown(download)}")
