@@ -30,12 +30,22 @@ from lenet_tui.engine.config import (
 )
 from lenet_tui.engine.data_source import DataSource
 from lenet_tui.engine.presets import PRESETS
-from lenet_tui.errors import EXIT_INTERRUPTED, EXIT_USAGE, ConfigError, LenetError
+from lenet_tui.errors import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_USAGE,
+    ConfigError,
+    LenetError,
+    bounded,
+    cut,
+    shown,
+)
 from lenet_tui.runs.config_file import RANDOM_SEED, load_config_file
 from lenet_tui.runs.folder import CONFIG_NAME, RunFolder
-from lenet_tui.runs.grid import Grid
+from lenet_tui.runs.grid import Grid, is_grid_folder
 from lenet_tui.runs.grid_spec import GRID_NAME, parse_hidden, parse_ints
 from lenet_tui.runs.ray_setup import RayOptions
+from lenet_tui.streams import tolerant_streams
 
 FLAGS = {"batch_size": "--batch-size", "kernel_size": "--kernel-size"}
 """Config fields whose command-line flag is not simply --<field> (kept for callers)."""
@@ -45,7 +55,7 @@ class _OneLineParser(argparse.ArgumentParser):
     """Argument errors as one line, not the full usage block."""
 
     def error(self, message: str):  # type: ignore[override]
-        self.exit(EXIT_USAGE, f"{self.prog}: {message} (see {self.prog} --help)\n")
+        self.exit(EXIT_USAGE, f"{self.prog}: {bounded(message)} (see {self.prog} --help)\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -247,17 +257,44 @@ def data_source_from_args(args: argparse.Namespace) -> DataSource | None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    """The `lenet-tui` command; returns its exit code (argparse's --help, --version and usage
+    errors raise SystemExit, as argparse does). A user's error is one line on stderr, never a
+    traceback; a stdout or stderr that fails (closed, full) stops no run: what stdout loses is
+    said on stderr at the end, and the code is then 1."""
+    exiting = False  # argparse's --help, --version and usage errors exit: they still do
+    with tolerant_streams() as (out, _):
+        try:
+            code = _main(build_parser(), argv)
+        except SystemExit as exc:
+            exiting = True
+            code = exc.code if isinstance(exc.code, int) else EXIT_USAGE if exc.code else 0
+        if out.failure is not None:
+            print(
+                f"lenet-tui: could not write to stdout ({out.failure}); what it would have "
+                "shown is lost (a run's files are kept in its run folder)",
+                file=sys.stderr,
+            )
+            code = code or EXIT_FAILED
+    if exiting:
+        raise SystemExit(code)
+    return code
+
+
+def _main(parser: argparse.ArgumentParser, argv: list[str] | None) -> int:
     args = parser.parse_args(argv)
     try:
         return _dispatch(args)
     except ConfigError as exc:
-        print(f"{parser.prog}: {_flag(exc.field)}: {exc.problem}", file=sys.stderr)
+        message = f"{_flag(exc.field)}: {cut(exc.problem, 200)}"
     except LenetError as exc:
-        print(f"{parser.prog}: {exc}", file=sys.stderr)
+        message = str(exc)
+    except OSError as exc:  # a path the checks did not foresee (a name too long, say)
+        where = f"{exc.filename}: " if exc.filename is not None else ""
+        message = f"{where}{exc.strerror or exc}"
     except KeyboardInterrupt:  # Ctrl-C while torch imports or the data loads
         print("interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    print(f"{parser.prog}: {bounded(message)}", file=sys.stderr)
     return EXIT_USAGE
 
 
@@ -267,7 +304,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         return export_csv(args.export_csv, args.out)
     if args.out is not None:
         raise LenetError("-o/--out names the file of --export-csv; add --export-csv RUN_DIR...")
-    grid_folder = args.resume is not None and (args.resume / GRID_NAME).is_file()
+    grid_folder = args.resume is not None and is_grid_folder(args.resume)
     ray = ray_options_from_args(args)
     if args.grid is not None or args.seeds is not None or grid_folder:
         return _run_grid(args, ray)
@@ -306,7 +343,8 @@ def _run_grid(args: argparse.Namespace, ray: RayOptions | None) -> int:
                 f"--resume takes the grid's settings from {args.resume / GRID_NAME}; "
                 f"drop {', '.join(given)}"
             )
-        grid = Grid.open(args.resume)
+        grid = Grid.open(args.resume, yes=args.yes)
+        grid.remove_temporaries()
     else:
         _refuse_with_grid(args)
         base = config_from_args(args, validate=False)
@@ -344,4 +382,6 @@ def _seed(text: str) -> int | str:
     try:
         return int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer or 'random', got {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"expected an integer or 'random', got {shown(text)}"
+        ) from None

@@ -11,9 +11,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from lenet_tui.errors import EXIT_OK, LenetError
-from lenet_tui.runs.atomic import write_text_atomic
-from lenet_tui.runs.grid import run_folders
+from lenet_tui.errors import EXIT_FAILED, EXIT_OK, LenetError, bounded
 from lenet_tui.runs.grid_spec import MAX_RUNS, parse_seeds
 from lenet_tui.runs.ray_setup import LOCAL, RayOptions
 
@@ -115,22 +113,26 @@ def ray_options_from_args(args: argparse.Namespace) -> RayOptions | None:
     return options
 
 
-def export_csv(run_dirs: list[Path], out: Path | None) -> int:
+def export_csv(paths: list[Path], out: Path | None) -> int:
     """`--export-csv RUN_DIR... [-o FILE]`: the runs' per-epoch metrics as CSV (a grid folder
-    stands for its runs); stdout without a file. Nothing is written if a folder is refused."""
-    from lenet_tui.runs.export import write_runs_csv
+    stands for its runs, a folder of runs for the runs and grids in it; a damaged one found
+    there is skipped with a line on stderr); stdout without a file. Nothing is written if a
+    folder named is refused, or if the file is no regular file or in a run's folder."""
+    from lenet_tui.runs.export import gather_rows, write_csv_file, write_rows
 
-    folders = run_folders(run_dirs)
+    notes: list[str] = []
+    folders, rows = gather_rows(paths, notes)
+    for note in notes:
+        print(f"lenet-tui: {bounded(note)}", file=sys.stderr)
     text = io.StringIO()
-    rows = write_runs_csv(folders, text)
-    try:
-        if out is None:
-            sys.stdout.write(text.getvalue())
-        else:
-            write_text_atomic(out, text.getvalue())
-    except OSError as exc:
-        raise LenetError(f"cannot write {out}: {exc.strerror or exc}; pick another -o") from None
-    print(f"{rows} rows ({len(folders)} runs) written to {out or 'stdout'}", file=sys.stderr)
+    write_rows(rows, text)
+    if out is None:
+        sys.stdout.write(text.getvalue())
+        if getattr(sys.stdout, "failure", None):  # closed or full: the command says so
+            return EXIT_FAILED
+    else:
+        write_csv_file(out, text.getvalue(), folders)
+    print(f"{len(rows)} rows ({len(folders)} runs) written to {out or 'stdout'}", file=sys.stderr)
     return EXIT_OK
 
 

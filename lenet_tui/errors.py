@@ -1,7 +1,10 @@
 """Errors a user can fix, and the exit codes of the command line; shared by every layer.
 
-An error's message is one line: what went wrong, where, and what to do.
+An error's message is one line: what went wrong, where, and what to do. A value quoted in one
+is cut (`shown`), so that a megabyte of input is never echoed back.
 """
+
+import re
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -35,6 +38,34 @@ class RunFolderError(LenetError):
     """A run folder cannot be created or resumed, or a file in it cannot be written or read."""
 
 
-def one_line(exc: Exception) -> str:
+SHOWN = 80
+"""Characters of a value quoted in a message."""
+_LONG_WORD = re.compile(r"\S{1000,}")
+
+
+def cut(text: str, most: int = SHOWN) -> str:
+    """text on one line, cut to `most` characters with "…" if it is longer."""
+    text = " ".join(text.split()) if "\n" in text or "\r" in text else text
+    return text if len(text) <= most else text[: most - 1] + "…"
+
+
+def shown(value: object, most: int = SHOWN) -> str:
+    """A value as a message quotes it: its repr, cut to `most` characters."""
+    return cut(repr(value), most)
+
+
+_LONGEST = 10_000
+"""The most characters of any message (two of the longest paths fit)."""
+
+
+def bounded(message: str) -> str:
+    """A message on one line with every run of 1,000 or more non-blank characters cut, and at
+    most 10,000 characters: no message echoes megabytes of input, whoever wrote it."""
+    line = _LONG_WORD.sub(lambda m: cut(m.group(), SHOWN), " ".join(message.splitlines()))
+    return cut(line, _LONGEST)
+
+
+def one_line(exc: BaseException) -> str:
     """What went wrong, for a notification: a user's error as it is, anything else by type."""
-    return str(exc) if isinstance(exc, LenetError) else f"{type(exc).__name__}: {exc}"
+    text = str(exc) if isinstance(exc, LenetError) else f"{type(exc).__name__}: {exc}"
+    return bounded(text)

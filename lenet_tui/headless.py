@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import os
 import signal
 import sys
 from pathlib import Path
@@ -45,7 +46,7 @@ from lenet_tui.errors import (
 from lenet_tui.runs.class_results import CONFUSION_NAME, PER_CLASS_NAME
 from lenet_tui.runs.driver import Kept, KeptRun, RunDriver
 from lenet_tui.runs.event_log import EventLog
-from lenet_tui.runs.folder import RunFolder, resume_command
+from lenet_tui.runs.folder import RunFolder, refuse_run_files, resume_command
 from lenet_tui.runs.interrupts import StopOnSignals
 
 
@@ -69,9 +70,7 @@ def run_headless(
     out = Console(file=stdout or sys.stdout, highlight=False, soft_wrap=True)
     err = Console(file=err_file, highlight=False, soft_wrap=True)
     resolve_device(config.device)  # refuse an absent device before spending time on the data
-    if run_dir is not None:
-        RunFolder(run_dir).refuse_if_used()  # before --metrics-out is opened (emptied)
-    kept = KeptRun.open(resume) if resume is not None else None
+    kept = _checked_folders(run_dir, resume, metrics_out)
     settings = kept.config if kept else config
     dataset = load_dataset(kept.data_source(data) if kept else data or BUNDLED, settings.dataset)
     driver = RunDriver.resume(kept, dataset) if kept else RunDriver.new(config, dataset, run_dir)
@@ -105,6 +104,26 @@ def run_headless(
     if isinstance(outcome, RunFinished) and last_epoch is not None:
         _report_classes(last_epoch, dataset.classes, driver.kept.folder, out, err)
     return _report_outcome(outcome, driver.kept, interrupts.received, out, err)
+
+
+def _checked_folders(
+    run_dir: Path | None, resume: Path | None, metrics_out: Path | None
+) -> KeptRun | None:
+    """The kept run to resume (None for a new run), once the folders and --metrics-out are
+    checked: a LenetError in one line before anything is opened or written."""
+    if run_dir is not None:
+        RunFolder(run_dir).refuse_if_used()  # before --metrics-out is opened (emptied)
+    kept = KeptRun.open(resume) if resume is not None else None
+    if metrics_out is not None:  # never the run's own metrics.jsonl, nor another run's file
+        own = kept.folder.path if kept else run_dir
+        refuse_run_files(metrics_out, "pick another --metrics-out", [own] if own else [])
+        try:
+            os.lstat(metrics_out)  # a name the system refuses is said before the data loads
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            raise LenetError(_cannot_write(metrics_out, exc)) from None
+    return kept
 
 
 def _report_outcome(
@@ -204,9 +223,11 @@ def _open_metrics(path: Path | None) -> EventLog | None:
     try:
         return EventLog(path)
     except OSError as exc:
-        raise LenetError(
-            f"cannot write metrics to {path}: {exc.strerror or exc}; pick another --metrics-out"
-        ) from None
+        raise LenetError(_cannot_write(path, exc)) from None
+
+
+def _cannot_write(path: Path, exc: OSError) -> str:
+    return f"cannot write metrics to {path}: {exc.strerror or exc}; pick another --metrics-out"
 
 
 def _epoch_line(event: EpochEnd, epochs: int) -> str:

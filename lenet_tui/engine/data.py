@@ -7,6 +7,8 @@ so that a resumed run loads the same data again.
 from __future__ import annotations
 
 import hashlib
+import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +18,7 @@ import torch
 from lenet_tui.engine.data_source import BUNDLED, CLASSES, TITLES, DataSource
 from lenet_tui.engine.idx import read_images, read_labels
 from lenet_tui.errors import DataError
+from lenet_tui.files import kind, read_regular
 
 CLASS_NAMES: tuple[str, ...] = CLASSES["fashion-mnist"]
 
@@ -94,15 +97,35 @@ class Dataset:
 
 
 def _locate(data_dir: Path, dataset: str = "fashion-mnist") -> dict[str, Path]:
-    """The IDX files present in data_dir or data_dir/<FashionMNIST|MNIST>/raw, plain before .gz."""
+    """The IDX files present in data_dir or data_dir/<FashionMNIST|MNIST>/raw, plain before .gz.
+
+    A FIFO, a device, a folder or a broken link under a file's name is a DataError naming it,
+    not a missing file (reading it would hang or fail later, less clearly).
+    """
     found: dict[str, Path] = {}
     for key, name in IDX_FILES.items():
         for place in (data_dir, data_dir / _kind(dataset).folder / "raw"):
-            hits = [place / n for n in (name, name + ".gz") if (place / n).is_file()]
+            hits = [place / n for n in (name, name + ".gz") if _present(place / n)]
             if hits:
                 found[key] = hits[0]
                 break
     return found
+
+
+def _present(path: Path) -> bool:
+    """Whether a file is at path; DataError if something else is (OSError if it is unreadable)."""
+    try:
+        mode = os.stat(path).st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        if os.path.lexists(path):
+            raise DataError(f"{path}: is a broken symbolic link; {_FOLDER_FIX}") from None
+        return False
+    if not stat.S_ISREG(mode):
+        raise DataError(f"{path}: is {kind(mode)}, not a file; {_FOLDER_FIX}")
+    return True
+
+
+_FOLDER_FIX = "put the IDX file there or pass another --data-dir"
 
 
 def bundled_data_dir(dataset: str = "fashion-mnist") -> Path:
@@ -184,8 +207,8 @@ def _small_file_md5(path: Path) -> str | None:
     try:
         if path.stat().st_size > _MAX_LABELS_BYTES:
             return None
-        return hashlib.md5(path.read_bytes()).hexdigest()
-    except OSError:
+        return hashlib.md5(read_regular(path, _MAX_LABELS_BYTES, "a label file")).hexdigest()
+    except OSError:  # not a file after all, unreadable, or grown meanwhile: read (and named) later
         return None
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import torch
 
 from lenet_tui.errors import DataError
+from lenet_tui.files import open_regular
 
 IMAGES_MAGIC = 2051  # 0x00000803: uint8, 3 dimensions
 LABELS_MAGIC = 2049  # 0x00000801: uint8, 1 dimension
@@ -19,6 +20,8 @@ IMAGE_SIZE = 28
 NUM_CLASSES = 10
 _UINT8 = 0x08
 _MAX_PAYLOAD = 1 << 30  # bytes; a header claiming more is corrupt, not a dataset
+MAX_FILE = _MAX_PAYLOAD + (1 << 20)
+"""The largest IDX file read, plain or gzipped: the largest payload, its header, gzip's framing."""
 _CHUNK = 1 << 20
 _FIX = "re-download the dataset or pass another --data-dir"
 
@@ -85,16 +88,16 @@ def read_idx(path: Path, expected_magic: int | None = None) -> torch.Tensor:
     """
     path = Path(path)
     try:
-        if path.name.endswith(".gz"):
-            with gzip.open(path, "rb") as f:
-                return _parse(path, f, expected_magic)
-        with path.open("rb") as f:
-            return _parse(path, f, expected_magic)
+        with open_regular(path, MAX_FILE, "an IDX file") as raw:
+            if path.name.endswith(".gz"):
+                with gzip.GzipFile(fileobj=raw, mode="rb") as f:
+                    return _parse(path, f, expected_magic)
+            return _parse(path, raw, expected_magic)
     except EOFError:
         raise _error(path, "truncated gzip stream (file ends early)") from None
     except (gzip.BadGzipFile, zlib.error) as e:
         raise _error(path, f"corrupt gzip stream ({e})") from None
-    except OSError as e:
+    except OSError as e:  # a FIFO, a folder, a device or a huge file is refused unread
         raise _error(path, f"cannot read file ({e.strerror or e})") from None
 
 

@@ -332,7 +332,7 @@ def delete_run(path: Path) -> None:
     lock = RunLock(RunFolder(path))
     try:
         locked = lock.acquire()
-    except RunFolderError:  # no config.toml to lock: nothing can be training it
+    except RunFolderError:  # the folder cannot be opened: nothing can be training in it
         locked = True
     if not locked:
         raise RunFolderError(f"{path}: a lenet-tui is training this run; stop it first")

@@ -16,12 +16,13 @@ from pathlib import Path
 
 import torch
 
-from lenet_tui.engine.config import TrainConfig
+from lenet_tui.engine.config import MAX_KERNEL_SIZE, ModelConfig, TrainConfig
 from lenet_tui.engine.data_source import BUNDLED, DataSource
 from lenet_tui.engine.model import build_lenet
 from lenet_tui.engine.optim import build_optimizer, build_schedule
 from lenet_tui.engine.train_state import TrainState
-from lenet_tui.errors import LenetError
+from lenet_tui.errors import LenetError, shown
+from lenet_tui.files import read_regular
 from lenet_tui.runs.atomic import write_bytes_atomic
 
 FORMAT = "lenet-tui-checkpoint"
@@ -75,8 +76,11 @@ def load_checkpoint(path: Path, config: TrainConfig | None = None) -> Checkpoint
     this format; nothing in a refused file is executed.
     """
     path = Path(path)
+    limit, what = largest_checkpoint(), "a checkpoint"
+    if config is not None:
+        limit, what = largest_checkpoint(config.model), "a checkpoint of this run's settings"
     try:
-        raw = path.read_bytes()
+        raw = read_regular(path, limit, what)
     except OSError as exc:
         reason = exc.strerror or exc
         raise CheckpointError(f"{path}: cannot read the checkpoint ({reason})") from None
@@ -85,6 +89,36 @@ def load_checkpoint(path: Path, config: TrainConfig | None = None) -> Checkpoint
     if config is not None:
         _check_fits(path, checkpoint.state, config)
     return checkpoint
+
+
+def largest_checkpoint(model: ModelConfig | None = None) -> int:
+    """The most bytes a checkpoint of this model (None: of the largest model the settings allow:
+    512 channels in 3 blocks, 3 hidden layers of 4,096) can take, with a wide margin: its
+    weights, buffers and as much optimizer state again twice (Adam's two moments), as float32,
+    doubled, plus 1 MB for the RNG states and the rest. A larger file is refused unread."""
+    if model is None:
+        widest = {"hidden": (4096,) * 3, "batch_norm": True}
+        largest = [
+            ModelConfig(channels=(512,) * blocks, kernel_size=k, **widest)  # type: ignore[arg-type]
+            for blocks in (1, 2, 3)
+            for k in range(1, MAX_KERNEL_SIZE + 1)
+        ]
+        return max(largest_checkpoint(m) for m in largest if m.shape_problem() is None)
+    return 2 * 3 * 4 * _scalars(model) + 1_000_000
+
+
+def _scalars(model: ModelConfig) -> int:
+    """The weights and buffers of the model build_lenet builds (a batch norm's four per unit)."""
+    per_unit = 1 + (4 if model.batch_norm else 0)  # a bias, and a batch norm's four per unit
+    total, c_in, k = 0, 1, model.kernel_size
+    for c_out in model.channels:
+        total += c_in * c_out * k * k + per_unit * c_out
+        c_in = c_out
+    width = model.channels[-1] * model.map_sizes()[-1] ** 2
+    for n_out in (*model.hidden, 10):
+        total += width * n_out + per_unit * n_out
+        width = n_out
+    return total
 
 
 def _unpickle_safely(path: Path, raw: bytes) -> dict:
@@ -102,7 +136,7 @@ def _unpickle_safely(path: Path, raw: bytes) -> dict:
         raise CheckpointError(f"{path}: refused: not a lenet-tui checkpoint; {_FIX}")
     if payload.get("version") != VERSION:
         raise CheckpointError(
-            f"{path}: refused: checkpoint format version {payload.get('version')!r}, this "
+            f"{path}: refused: checkpoint format version {shown(payload.get('version'))}, this "
             f"lenet-tui reads version {VERSION}; resume it with the lenet-tui that wrote it"
         )
     return payload

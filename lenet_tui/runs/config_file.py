@@ -15,7 +15,8 @@ import sys
 from pathlib import Path
 
 from lenet_tui.engine.config import ModelConfig, TrainConfig
-from lenet_tui.errors import LenetError
+from lenet_tui.errors import LenetError, cut
+from lenet_tui.files import read_regular
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -27,6 +28,8 @@ RANDOM_SEED = "random"
 _TRAIN_KEYS = tuple(f.name for f in dataclasses.fields(TrainConfig) if f.name != "model")
 _MODEL_KEYS = tuple(f.name for f in dataclasses.fields(ModelConfig))
 _SHOWN = 60  # characters of a bad value quoted in a message
+MAX_SETTINGS = 1_000_000
+"""The largest settings file read, in bytes (a run's config.toml is about 600)."""
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 
 
@@ -48,9 +51,9 @@ def load_config_file(path: Path) -> TrainConfig:
     """The validated settings in a TOML file; ConfigFileError (one line) if it is bad."""
     path = Path(path)
     try:
-        raw = path.read_bytes()
+        raw = read_regular(path, MAX_SETTINGS, "a settings file")
     except OSError as exc:
-        reason = f"cannot read the file ({exc.strerror or exc}); pass an existing --config file"
+        reason = f"cannot read the file ({exc.strerror or exc}); pass a settings file"
         raise ConfigFileError(str(path), {}, reason) from None
     try:
         text = raw.decode("utf-8")
@@ -64,8 +67,10 @@ def parse_config(text: str, source: str = "<config>") -> TrainConfig:
     """The validated settings in TOML text; source names the file in error messages."""
     try:
         table = tomllib.loads(text)
-    except (tomllib.TOMLDecodeError, ValueError) as exc:  # ValueError: an int too long to parse
-        reason = f"not valid TOML ({' '.join(str(exc).split())}); fix the file"
+    except (tomllib.TOMLDecodeError, ValueError, RecursionError) as exc:
+        # ValueError: an int too long to parse; RecursionError: arrays nested thousands deep
+        detail = " ".join(str(exc).split()) or "nested too deep"
+        reason = f"not valid TOML ({cut(detail)}); fix the file"
         raise ConfigFileError(source, {}, reason) from None
     return config_from_table(table, source)
 
@@ -84,7 +89,7 @@ def config_from_table(table: dict, source: str = "<config>") -> TrainConfig:
     if problems:
         raise ConfigFileError(source, problems)
     config = TrainConfig(**values, model=ModelConfig(**model_values))
-    found = {_key(name): problem for name, problem in config.problems().items()}
+    found = {_key(name): cut(problem, 200) for name, problem in config.problems().items()}
     if found:
         raise ConfigFileError(source, found)
     return config

@@ -68,11 +68,13 @@ class KeptRun:
     @classmethod
     def open(cls, path: Path) -> KeptRun:
         """Read and check the run in `path` (torch loads its checkpoint); a LenetError in one
-        line if it is not a run folder, is damaged, finished, or its settings were edited."""
+        line if it is not a run folder, is damaged (a line of its metrics.jsonl included),
+        finished, or its settings were edited."""
         folder = RunFolder.existing(path)
         config = folder.read_config()
         checkpoint = folder.load_checkpoint(config)
-        return cls(folder, config, checkpoint, folder.read_events())
+        history = [line.event for line in folder.read_history() if line.event is not None]
+        return cls(folder, config, checkpoint, history)
 
     @property
     def trained_on(self) -> DataSource:
@@ -186,6 +188,7 @@ class RunDriver:
                 "let it finish or stop it first"
             )
         try:
+            self.folder.remove_temporaries()  # what a killed write left; none writes now
             if self.trainer.resume is not None:
                 self.folder.trim_metrics(self.trainer.resume.epoch)
             self._log = EventLog(self.folder.metrics_path, append=True, durable=True)

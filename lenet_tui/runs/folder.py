@@ -12,18 +12,21 @@ A run folder holds:
 
 config.toml and checkpoint.pt are replaced atomically, and metrics.jsonl only ever grows by
 whole lines (a resume first rewrites it atomically to the events up to its checkpoint), so a
-kill at any instant leaves a folder that `--resume` continues from. Importable without torch;
-the checkpoint functions import it when called. Knows nothing about any user interface.
+kill at any instant leaves a folder that `--resume` continues from; the temporary files such a
+kill leaves are removed when the folder is next opened to train. Importable without torch; the
+checkpoint functions import it when called. Knows nothing about any user interface.
 """
 
 from __future__ import annotations
 
 import os
 import shlex
+import stat
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import TYPE_CHECKING
 
 import platformdirs
 
@@ -34,10 +37,11 @@ except ImportError:  # Windows: run folders are not locked
 
 from lenet_tui.engine.config import TrainConfig
 from lenet_tui.engine.events import EpochEnd, Event
-from lenet_tui.errors import RunFolderError
-from lenet_tui.runs.atomic import write_text_atomic
+from lenet_tui.errors import RunFolderError, shown
+from lenet_tui.files import long_name
+from lenet_tui.runs.atomic import remove_temporaries, write_text_atomic
 from lenet_tui.runs.config_file import dump_config, load_config_file
-from lenet_tui.runs.event_log import read_events, read_log
+from lenet_tui.runs.event_log import LogLine, first_damage, read_events, read_log
 
 if TYPE_CHECKING:
     from lenet_tui.runs.checkpoint import Checkpoint
@@ -47,6 +51,12 @@ RUNS_DIR_ENV = "LENET_TUI_RUNS_DIR"
 CONFIG_NAME = "config.toml"
 METRICS_NAME = "metrics.jsonl"
 CHECKPOINT_NAME = "checkpoint.pt"
+RUN_FILES = (
+    CONFIG_NAME, METRICS_NAME, CHECKPOINT_NAME, "confusion.csv", "per_class.csv", "notes.toml",
+)  # fmt: skip
+"""The files lenet-tui keeps in a run folder (all written atomically but metrics.jsonl)."""
+GRID_FILES = ("grid.toml", "grid.csv")
+"""The files lenet-tui keeps in a grid folder, beside its runs' folders."""
 
 
 def default_runs_dir() -> Path:
@@ -99,24 +109,73 @@ class RunFolder:
         return folder
 
     def refuse_if_used(self) -> None:
-        """RunFolderError (one line) if a run was already kept here."""
-        if self.config_path.exists():
+        """RunFolderError (one line) if a run (or a grid) was already kept here, or the path
+        is not a folder."""
+        made = (CONFIG_NAME, METRICS_NAME, CHECKPOINT_NAME, *GRID_FILES)  # what a run is
+        used = [name for name in made if _lexists(self.path / name)]
+        if GRID_FILES[0] in used:
+            raise RunFolderError(
+                f"{self.path}: holds a grid; go on with it with {resume_command(self.path)} or "
+                "pick another --run-dir"
+            )
+        if used:
             raise RunFolderError(
                 f"{self.path}: already holds a run; continue it with "
                 f"{resume_command(self.path)} or pick another --run-dir"
             )
+        too_long = long_name(self.path)
+        if too_long:
+            raise RunFolderError(f"{self.path}: {too_long}; pick another --run-dir")
+        try:
+            if not stat.S_ISDIR(os.stat(self.path).st_mode):
+                raise RunFolderError(f"{self.path}: is not a folder; pick another --run-dir")
+        except FileNotFoundError:  # a new folder: made when the run starts
+            pass
+        except OSError as exc:  # a name too long, a file on the way, no permission
+            raise RunFolderError(
+                f"{self.path}: cannot be a run folder ({exc.strerror or exc}); pick another "
+                "--run-dir"
+            ) from None
 
     @classmethod
     def existing(cls, path: Path) -> RunFolder:
         """A folder that a run wrote; RunFolderError (one line) if it is not one."""
         folder = cls(Path(path))
-        if not folder.path.is_dir():
-            raise RunFolderError(f"{folder.path}: no such run folder; pass a folder a run wrote")
-        if not folder.config_path.is_file():
+        try:
+            is_folder = stat.S_ISDIR(os.stat(folder.path).st_mode)
+        except FileNotFoundError:
+            is_folder = False
+        except OSError as exc:  # a name too long, a file on the way, no permission
+            raise RunFolderError(
+                f"{folder.path}: cannot read the folder ({exc.strerror or exc}); pass a folder a "
+                "run wrote"
+            ) from None
+        if not is_folder:
+            what = "is not a folder" if _lexists(folder.path) else "no such run folder"
+            raise RunFolderError(f"{folder.path}: {what}; pass a folder a run wrote")
+        if not _lexists(folder.config_path):  # one that is not a file is named when read
             raise RunFolderError(
                 f"{folder.path}: not a run folder (no {CONFIG_NAME}); pass a folder a run wrote"
             )
         return folder
+
+    def holds(self, path: Path) -> bool:
+        """Whether writing path would write into this folder: a path in it (through links or
+        another spelling, `RUN/./metrics.jsonl`), or one of its files under another name (a
+        hard link)."""
+        try:
+            if os.path.realpath(path).startswith(os.path.realpath(self.path) + os.sep):
+                return True
+            target = os.stat(path)
+            with os.scandir(self.path) as entries:
+                files = [entry.stat(follow_symlinks=False) for entry in entries]
+        except (OSError, ValueError):  # no such file (or folder): nothing of ours to write over
+            return False
+        return any((f.st_dev, f.st_ino) == (target.st_dev, target.st_ino) for f in files)
+
+    def remove_temporaries(self) -> None:
+        """Remove the temporary files that killed writes left (call it under the RunLock)."""
+        remove_temporaries(self.path, RUN_FILES)
 
     def read_config(self) -> TrainConfig:
         """The run's settings from its config.toml (ConfigFileError if it was damaged)."""
@@ -126,7 +185,7 @@ class RunFolder:
         """The last checkpoint, checked against config; CheckpointError or RunFolderError."""
         from lenet_tui.runs.checkpoint import load_checkpoint
 
-        if not self.checkpoint_path.is_file():
+        if not _lexists(self.checkpoint_path):  # one that is not a file is named when read
             config_arg = shlex.quote(str(self.config_path))
             raise RunFolderError(
                 f"{self.path}: has no {CHECKPOINT_NAME} (the run ended before training began); "
@@ -158,13 +217,26 @@ class RunFolder:
         """The events in metrics.jsonl, oldest first (none if there is no such file)."""
         return read_events(self.metrics_path)
 
+    def read_history(self) -> list[LogLine]:
+        """The lines of metrics.jsonl, for a run that goes on; RunFolderError (one line) if one
+        is damaged, since rewriting the file would lose what follows it."""
+        lines = read_log(self.metrics_path)
+        damaged = first_damage(lines)
+        if damaged is not None:
+            raise RunFolderError(
+                f"{self.metrics_path}: line {damaged.number} is not an event (damaged: "
+                f"{shown(damaged.text)}); remove or repair that line, then resume"
+            )
+        return lines
+
     def trim_metrics(self, epoch: int) -> None:
         """Rewrite metrics.jsonl atomically to the events up to the end of `epoch`.
 
         What a stopped or killed run logged after its checkpoint (a torn last line included) is
-        dropped, since the resumed run trains that part again and logs it anew.
+        dropped, since the resumed run trains that part again and logs it anew. A damaged line
+        is never dropped: RunFolderError (one line) naming it, and the file is left as it is.
         """
-        lines = read_log(self.metrics_path)
+        lines = self.read_history()
         keep = 0
         for i, line in enumerate(lines):
             if isinstance(line.event, EpochEnd) and line.event.epoch <= epoch:
@@ -181,37 +253,53 @@ class RunFolder:
 class RunLock:
     """The advisory lock a process holds on a run folder while it trains the run in it.
 
-    It is an flock on the folder's config.toml, which is written once, when the folder is made,
-    and never replaced; the operating system drops it when the process ends, even by SIGKILL.
-    Where flock does not exist (Windows) it locks nothing.
+    It is an flock on the folder itself (opened read-only), which nothing in it can replace: a
+    settings file saved by an editor (a new config.toml) leaves it held. The operating system
+    drops it when the process ends, even by SIGKILL. Every question "is this run being
+    trained?" (a second trainer, the lists of runs, a deletion) takes this same lock. Where
+    flock does not exist (Windows) it locks nothing.
     """
 
     def __init__(self, folder: RunFolder) -> None:
         self.folder = folder
-        self._file: IO[bytes] | None = None
+        self._fd: int | None = None
 
     def acquire(self) -> bool:
-        """Take the lock; False if another process holds it."""
+        """Take the lock; False if another process holds it. RunFolderError if the folder
+        cannot be opened."""
         if fcntl is None:
             return True
+        flags = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0)
         try:
-            handle = self.folder.config_path.open("rb")
+            fd = os.open(self.folder.path, flags)
         except OSError as exc:
-            raise RunFolderError(
-                f"cannot open {self.folder.config_path}: {exc.strerror or exc}"
-            ) from None
+            raise RunFolderError(f"cannot open {self.folder.path}: {exc.strerror or exc}") from None
         try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
-            handle.close()
+            os.close(fd)
             return False
-        self._file = handle
+        self._fd = fd
         return True
 
     def release(self) -> None:
-        if self._file is not None:
-            self._file.close()  # closing the descriptor drops the lock
-            self._file = None
+        if self._fd is not None:
+            os.close(self._fd)  # closing the descriptor drops the lock
+            self._fd = None
+
+
+def refuse_run_files(path: Path, fix: str, folders: Iterable[Path] = ()) -> None:
+    """RunFolderError (one line, ending with `fix`) if writing path would write into a run's
+    or a grid's folder: one of `folders` (the run being trained or exported), or the folder
+    path is in if that holds a run or a grid. Links, hard links and `RUN/./NAME` count."""
+    parent = Path(os.path.realpath(path)).parent
+    kept = any(_lexists(parent / name) for name in (CONFIG_NAME, METRICS_NAME, GRID_FILES[0]))
+    for folder in [*map(Path, folders), *([parent] if kept else [])]:
+        if RunFolder(folder).holds(path):
+            raise RunFolderError(
+                f"cannot write {path}: it would be inside the run folder {folder}, whose files "
+                f"lenet-tui keeps; {fix}"
+            )
 
 
 def is_being_trained(folder: RunFolder) -> bool:
@@ -224,6 +312,15 @@ def is_being_trained(folder: RunFolder) -> bool:
         return False
     lock.release()
     return False
+
+
+def _lexists(path: Path) -> bool:
+    """Whether anything is at path (a dangling link included); False if it cannot be told."""
+    try:
+        os.lstat(path)
+    except (OSError, ValueError):
+        return False
+    return True
 
 
 def _epochs(n: int) -> str:
@@ -258,5 +355,5 @@ def _differences(saved: dict, current: dict, prefix: str = "") -> str:
             inner = _differences(a, b, f"{prefix}{key}.")
             diffs += [inner] if inner else []
         elif a != b:
-            diffs.append(f"{prefix}{key}: {a!r} -> {b!r}")
+            diffs.append(f"{prefix}{key}: {shown(a)} -> {shown(b)}")
     return ", ".join(diffs)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import secrets
 import sys
 from collections.abc import Sequence
@@ -25,12 +26,14 @@ from typing import TYPE_CHECKING, Literal
 from lenet_tui.engine.config import TrainConfig
 from lenet_tui.engine.data_source import BUNDLED, DataSource
 from lenet_tui.engine.events import EpochEnd, RunDiverged, RunFinished
-from lenet_tui.errors import LenetError, RunFolderError
-from lenet_tui.runs.atomic import write_text_atomic
+from lenet_tui.errors import LenetError, RunFolderError, cut, shown
+from lenet_tui.files import long_name, read_regular
+from lenet_tui.runs.atomic import remove_temporaries, write_text_atomic
 from lenet_tui.runs.config_file import config_from_table, dump_config
 from lenet_tui.runs.folder import RunFolder, default_runs_dir, fresh_name
 from lenet_tui.runs.grid_spec import (
     GRID_NAME,
+    MAX_SEED,
     Combination,
     GridSpec,
     check_combinations,
@@ -58,7 +61,12 @@ ended before its first checkpoint), or nothing (finished or diverged)."""
 
 
 def is_grid_folder(path: Path) -> bool:
-    return (Path(path) / GRID_NAME).is_file()
+    """Whether path holds a grid.toml (of any kind: one that is not a file is named when read)."""
+    try:
+        os.lstat(Path(path) / GRID_NAME)
+    except (OSError, ValueError):  # absent, or a path that cannot be (a name too long)
+        return False
+    return True
 
 
 @dataclass(frozen=True)
@@ -90,7 +98,8 @@ class GridRun:
         epochs = [e.epoch for e in events if isinstance(e, EpochEnd)]
         if epochs and max(epochs) >= self.config.epochs:  # killed just before RunFinished
             return "done"
-        return "resume" if folder.checkpoint_path.is_file() else "restart"
+        # A checkpoint that is not a file is resumed, so that the resume names what it is.
+        return "resume" if os.path.lexists(folder.checkpoint_path) else "restart"
 
     def driver(self, data: Dataset, trainer: TrainerFactory | None = None) -> RunDriver:
         """The driver that starts, resumes or restarts this run (not for a done one), trained
@@ -188,27 +197,37 @@ class Grid:
         return dataclasses.replace(self, folder=path)
 
     @classmethod
-    def open(cls, folder: Path) -> Grid:
-        """The grid kept in folder; a LenetError in one line if its grid.toml is damaged."""
+    def open(cls, folder: Path, *, yes: bool = False) -> Grid:
+        """The grid kept in folder, its grid.toml checked as strictly as the command line (a
+        grid of more than MAX_RUNS runs needs yes, as --grid does); a LenetError in one line if
+        it is damaged or refused."""
         path = Path(folder) / GRID_NAME
+        table = _read_grid_toml(path)
+        spec, seeds, data, download = (table.get(key) for key in _GRID_KEYS[:4])
+        unknown = sorted(set(table) - set(_GRID_KEYS))
+        ok = isinstance(spec, str) and isinstance(seeds, list) and isinstance(data, str)
+        if not ok or not isinstance(table.get("base"), dict) or unknown:
+            extra = f"; unknown keys: {', '.join(map(shown, unknown[:5]))}" if unknown else ""
+            raise RunFolderError(f"{path}: damaged (needs spec, seeds, data_dir and [base]{extra})")
+        if not isinstance(download, bool | None):
+            raise RunFolderError(f"{path}: download: must be true or false, got {shown(download)}")
+        bad = [s for s in seeds if isinstance(s, bool) or not isinstance(s, int) or
+               not 0 <= s <= MAX_SEED]  # fmt: skip
+        if bad or len(set(seeds)) < len(seeds):
+            problem = f"got {_value(bad[0])}" if bad else "each seed once"
+            raise RunFolderError(f"{path}: seeds: integers in 0..2**63-1, {problem}")
+        config = config_from_table(table["base"], f"{path} [base]")
+        data_source = DataSource(Path(data) if data else None, download is True)
         try:
-            table = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-            raise RunFolderError(
-                f"{path}: cannot read the grid ({exc}); pass a folder a grid wrote"
-            ) from None
-        spec, seeds, data = table.get("spec"), table.get("seeds"), table.get("data_dir")
-        base = table.get("base")
-        ok = isinstance(spec, str) and isinstance(seeds, list) and isinstance(base, dict)
-        if not ok or not all(isinstance(s, int) for s in seeds) or not isinstance(data, str):
-            raise RunFolderError(f"{path}: damaged (needs spec, seeds, data_dir and [base])")
-        config = config_from_table(base, f"{path} [base]")
-        data_source = DataSource(Path(data) if data else None, table.get("download") is True)
-        try:
-            grid = cls.plan(spec, tuple(seeds), config, data_source, yes=True)
+            grid = cls.plan(spec, tuple(seeds), config, data_source, yes=yes)
         except LenetError as exc:
             raise RunFolderError(f"{path}: {exc}") from None
         return dataclasses.replace(grid, folder=Path(folder))
+
+    def remove_temporaries(self) -> None:
+        """Remove the temporary files of grid.toml and grid.csv that killed writes left."""
+        assert self.folder is not None
+        remove_temporaries(self.folder, (GRID_NAME, CSV_NAME))
 
     def table(self) -> GridTable:
         """The grid's figures, read from its runs' metrics.jsonl."""
@@ -244,13 +263,37 @@ class Grid:
         )
 
 
+_GRID_KEYS = ("spec", "seeds", "data_dir", "download", "base")
+MAX_GRID_TOML = 1_000_000
+"""The largest grid.toml read, in bytes (a grid of 256 runs writes under 2 KB)."""
+
+
+def _read_grid_toml(path: Path) -> dict:
+    """grid.toml's table; RunFolderError (one line) if it cannot be read or is not TOML."""
+    try:
+        text = read_regular(path, MAX_GRID_TOML, "a grid.toml").decode("utf-8")
+        return tomllib.loads(text)
+    except OSError as exc:
+        reason = exc.strerror or exc
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError, ValueError, RecursionError) as exc:
+        reason = cut(" ".join(str(exc).split()) or "nested too deep")
+    raise RunFolderError(f"{path}: cannot read the grid ({reason}); pass a folder a grid wrote")
+
+
+def _value(value: object) -> str:
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 10**30:
+        return f"an integer of {len(str(abs(value)))} digits"
+    return shown(value)
+
+
 def run_folders(paths: Sequence[Path]) -> list[Path]:
     """The run folders that paths stand for: a grid folder for its runs that were started (in
     the grid's order), any other path for itself."""
     folders = []
     for path in map(Path, paths):
         if is_grid_folder(path):
-            folders += [run.folder for run in Grid.open(path).runs if run.folder.is_dir()]
+            grid = Grid.open(path, yes=True)  # read, not trained: any size
+            folders += [run.folder for run in grid.runs if run.folder.is_dir()]
         else:
             folders.append(path)
     return folders
@@ -258,6 +301,9 @@ def run_folders(paths: Sequence[Path]) -> list[Path]:
 
 def refuse_used_folder(path: Path) -> None:
     """RunFolderError (one line) if path holds anything: a grid needs a new or empty folder."""
+    too_long = long_name(path)
+    if too_long:
+        raise RunFolderError(f"{path}: {too_long}; pick another --run-dir")
     try:
         used = path.exists() and (not path.is_dir() or any(path.iterdir()))
     except OSError as exc:

@@ -27,7 +27,7 @@ from lenet_tui.engine.config import (
     ModelConfig,
     TrainConfig,
 )
-from lenet_tui.errors import LenetError
+from lenet_tui.errors import LenetError, cut, shown
 
 GRID_NAME = "grid.toml"
 """The file that holds a grid's spec, seeds and base settings, and marks a grid folder."""
@@ -45,7 +45,7 @@ def parse_ints(text: str, fewest: int, most: int, example: str, sep: str = ",") 
     parts = text.split(sep)
     if not fewest <= len(parts) <= most or not all(p.strip().isdigit() for p in parts):
         count = f"{fewest} to {most}" if most > fewest else str(most)
-        raise ValueError(f"expected {count} integers like {example}, got {text!r}")
+        raise ValueError(f"expected {count} integers like {example}, got {shown(text)}")
     return tuple(int(p) for p in parts)
 
 
@@ -58,17 +58,19 @@ def parse_hidden(text: str, sep: str = ",") -> tuple[int, ...]:
         return parse_ints(text, 1, 3, example, sep)
     except ValueError:
         raise ValueError(
-            f"expected up to 3 integers like {example}, or none, got {text!r}"
+            f"expected up to 3 integers like {example}, or none, got {shown(text)}"
         ) from None
 
 
 def parse_seeds(text: str) -> tuple[int, ...]:
     """--seeds: distinct integers in 0..2**63-1, comma-separated; ValueError otherwise."""
+    if any(len(part.strip()) > 19 for part in text.split(",")):  # 2**63 has 19 digits
+        raise ValueError(f"seeds must be integers in 0..2**63-1, got {shown(text)}")
     seeds = parse_ints(text, 1, 10**6, "0,1,2")
     if any(seed > MAX_SEED for seed in seeds):
-        raise ValueError(f"seeds must be integers in 0..2**63-1, got {text!r}")
+        raise ValueError(f"seeds must be integers in 0..2**63-1, got {shown(text)}")
     if len(set(seeds)) < len(seeds):
-        raise ValueError(f"each seed once, got {text!r}")
+        raise ValueError(f"each seed once, got {shown(text)}")
     return seeds
 
 
@@ -227,14 +229,16 @@ def _parse_word(word: str) -> GridSetting:
         raise LenetError(f"--grid: {name}: {_REFUSED[field]}")
     if not equals or field not in CONVERTERS:
         known = ", ".join(map(label, CONVERTERS))
-        what = f"unknown setting {name!r}" if equals else f"{word!r} is not SETTING=V1,V2,..."
+        what = f"{shown(word)} is not SETTING=V1,V2,..."
+        if equals:
+            what = f"unknown setting {shown(name)}"
         raise LenetError(f"--grid: {what}; a grid varies {known}")
-    values = []
+    values: dict[object, None] = {}  # ordered, and a repeat found at once however many
     for value_text_ in values_text.split(","):
         value = _convert(field, value_text_.strip())
         if value in values:
-            raise LenetError(f"--grid: {label(field)}={value_text(value)} is given twice")
-        values.append(value)
+            raise LenetError(f"--grid: {label(field)}={cut(value_text(value))} is given twice")
+        values[value] = None
     return GridSetting(field, tuple(values))
 
 
@@ -245,7 +249,7 @@ def _convert(field: str, text: str) -> object:
     try:
         return CONVERTERS[field](text)
     except ValueError as exc:
-        raise LenetError(f"--grid: {label(field)}={text}: {exc}") from None
+        raise LenetError(f"--grid: {label(field)}={cut(text)}: {exc}") from None
 
 
 def check_combinations(spec: GridSpec, base: TrainConfig) -> None:
@@ -265,10 +269,10 @@ def check_combinations(spec: GridSpec, base: TrainConfig) -> None:
             ):
                 if value is _ABSENT:
                     raise LenetError(f"--{label(field)}: {problem}")
-                raise LenetError(f"--grid: {label(field)}={value_text(value)}: {problem}")
+                raise LenetError(f"--grid: {label(field)}={cut(value_text(value))}: {problem}")
             raise LenetError(
-                f"--grid: the combination {combination_text(tuple(combination.items()))} is "
-                f"refused: --{label(field)}: {problem}"
+                f"--grid: the combination {cut(combination_text(tuple(combination.items())))} "
+                f"is refused: --{label(field)}: {problem}"
             )
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lenet_tui.errors import RunFolderError
+from lenet_tui.files import read_regular, refuse_unless_replaceable
 from lenet_tui.runs.atomic import write_text_atomic
 
 if sys.version_info >= (3, 11):
@@ -23,6 +24,8 @@ NOTES_NAME = "notes.toml"
 MAX_NAME = 60
 """Characters kept of a name (a list column shows fewer)."""
 MAX_NOTE = 2000
+MAX_FILE = 100_000
+"""The largest notes.toml read, in bytes (a name and note written here take at most 15 KB)."""
 
 
 @dataclass(frozen=True)
@@ -34,10 +37,12 @@ class RunNote:
 
 
 def read_note(run_dir: Path) -> RunNote:
-    """The run's name and note; an empty RunNote if there is none or the file is damaged."""
+    """The run's name and note; an empty RunNote if there is none or the file is damaged (not
+    a file, too large, not TOML)."""
     try:
-        table = tomllib.loads((Path(run_dir) / NOTES_NAME).read_text(encoding="utf-8"))
-    except (OSError, ValueError):  # missing, unreadable, not UTF-8, not TOML
+        raw = read_regular(Path(run_dir) / NOTES_NAME, MAX_FILE, "a notes file")
+        table = tomllib.loads(raw.decode("utf-8"))
+    except (OSError, ValueError, RecursionError):  # missing, unreadable, not UTF-8, not TOML
         return RunNote()
     name, note = table.get("name", ""), table.get("note", "")
     return RunNote(
@@ -56,6 +61,7 @@ def write_note(run_dir: Path, note: RunNote) -> RunNote:
     path = Path(run_dir) / NOTES_NAME
     try:
         if kept == RunNote():
+            refuse_unless_replaceable(path)  # a link, FIFO or folder there is not ours to remove
             path.unlink(missing_ok=True)
         else:
             text = f"name = {json.dumps(kept.name)}\nnote = {json.dumps(kept.note)}\n"

@@ -20,7 +20,7 @@ import sys
 from dataclasses import dataclass
 from types import ModuleType
 
-from lenet_tui.errors import LenetError
+from lenet_tui.errors import LenetError, shown
 
 INSTALL_HINT = "pip install 'lenet-tui[ray]' (or pip install ray)"
 LOCAL = "local"
@@ -95,7 +95,7 @@ def address_problem(address: str) -> str:
     host, colon, port = address.removeprefix("ray://").rpartition(":")
     if colon and host and " " not in host and port.isdigit() and 0 < int(port) < 65536:
         return ""
-    return f"must be local, auto or the head's host:port (as 10.0.0.5:6379), got {address!r}"
+    return f"must be local, auto or the head's host:port (as 10.0.0.5:6379), got {shown(address)}"
 
 
 def ray_installed() -> bool:
