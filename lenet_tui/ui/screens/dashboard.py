@@ -243,10 +243,12 @@ class DashboardScreen(RayGridRuns, GridRuns, KeptRuns, Screen[None]):
         self.query_one(ErrorsView).follow(message)
 
     @on(RunEnded)
-    def run_ended(self) -> None:
+    def run_ended(self, message: RunEnded) -> None:
         self.phase = Phase.READY
         if self.grid.active:
-            self._next_grid_run()
+            self._next_grid_run()  # which says what comes next
+        elif not self._say_grid_stopped() and message.toast:
+            self.notify(message.toast, timeout=4)
 
     def action_show_tab(self, tab: str) -> None:
         self.set_focus(None)  # focus left in the hidden tab would show that tab again

@@ -38,7 +38,7 @@ from lenet_tui.ui.machine import MachineMeter
 from lenet_tui.ui.messages import ModelPreview, RunEnded, RunOpened, TrainingEvent, WeightsSnapshot
 from lenet_tui.ui.widgets.config_form import ConfigForm
 from lenet_tui.ui.widgets.health_panel import HealthPanel
-from lenet_tui.ui.widgets.metrics_plot import MetricsPlot, legend
+from lenet_tui.ui.widgets.metrics_plot import ENDED_TITLE, WAITING_TITLE, MetricsPlot, legend
 from lenet_tui.ui.widgets.run_status import RunState, RunStatus, run_ending
 
 Clock = Callable[[], float]
@@ -70,6 +70,8 @@ class TrainView(Horizontal):
         self._worker: Worker[None] | None = None
         self._meter: MachineMeter | None = None
         """Reads the process's CPU and memory during a run."""
+        self._toast = ""
+        """The notification for the run that is ending, which RunEnded carries to the screen."""
 
     def compose(self) -> ComposeResult:
         with ContentSwitcher(initial="form", id="side"):
@@ -93,8 +95,9 @@ class TrainView(Horizontal):
         return self.driver is not None
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """ctrl+t only once a run has reported layer health."""
-        return self.health.has_health if action == "toggle_health" else True
+        """ctrl+t (before a run's first report too: it says it waits), except in place of a
+        Ray grid's table of runs, which hides the layer table."""
+        return not (action == "toggle_health" and self.has_class("-ray-grid"))
 
     def action_toggle_health(self) -> None:
         self.health.toggle()
@@ -173,13 +176,14 @@ class TrainView(Horizontal):
 
     def show_run_starting(self, config: TrainConfig, start_epoch: int = 0) -> None:
         """Clear the plot and switch the side panel from the form to the run's status."""
-        self.query_one(MetricsPlot).reset(config.epochs)
+        self.query_one(MetricsPlot).reset(config.epochs, empty=WAITING_TITLE)
         self.query_one("#legend", Static).update(legend(lr=config.schedule != "constant"))
         self.query_one("#side", ContentSwitcher).current = "status"
         self.form.disabled = True  # hidden during the run: keys must not edit it unseen
         focused = self.screen.focused
         if focused is None or self.form in focused.ancestors_with_self:
             self.health.focus_shown()
+        self.health.wait_for_run()
         self._meter = MachineMeter(self._clock)
         self.status.start_run(config.epochs, config.seed, start_epoch, self._clock())
 
@@ -260,6 +264,7 @@ class TrainView(Horizontal):
             self._end_run(ending.state, now=now, **ending.changes)
             if ending.alert:
                 self.notify(ending.alert[1], title=ending.alert[0], severity="error", timeout=30)
+            self._toast = "" if ending.alert else ending.toast
 
     @on(Worker.StateChanged)
     def worker_ended(self, event: Worker.StateChanged) -> None:
@@ -269,9 +274,11 @@ class TrainView(Horizontal):
             error = f"{type(event.worker.error).__name__}: {event.worker.error}"
             self._end_run("failed", message=f"training failed: {error}")
             self.notify(error, title="Training failed", severity="error", timeout=30)
+            self._toast = ""
         self.driver = None
         self.form.disabled = False
-        self.post_message(RunEnded())
+        toast, self._toast = self._toast, ""
+        self.post_message(RunEnded(toast))
 
     def tick(self) -> None:
         """Once a second during a run: show the figures that arrived since the last tick.
@@ -293,7 +300,8 @@ class TrainView(Horizontal):
     def _end_run(self, state: RunState, **changes: object) -> None:
         self.status.show(state=state, **changes)
         self.query_one(MetricsPlot).draw_new_points()
-        self.notify(f"run {state}; ctrl+n for a new run", timeout=5)
+        self.query_one(MetricsPlot).say_when_empty(ENDED_TITLE)
+        self.health.run_ended()
 
 
 def _replay(plot: MetricsPlot, status: RunStatus, history: Sequence[Event], upto: int) -> None:
