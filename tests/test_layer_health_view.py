@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dashboard_helpers import SIZE, as_if_running, make_app
-from event_fixtures import progress
+from event_fixtures import ENDINGS, progress
 from inside_fixtures import d2l_report, d2l_started, health_progress, plateau_reports, rendered
 
+from lenet_tui.ui.messages import TrainingEvent
 from lenet_tui.ui.widgets.layer_health import BARS, LayerHealthView
 from lenet_tui.ui.widgets.layer_table import LayerTable
 
@@ -96,3 +97,14 @@ async def test_the_reading_says_plateau_while_the_loss_is_flat_and_not_once_it_f
         assert "conv1 gradients are 1/23 of fc3's" in said
         await as_if_running(pilot, [d2l_report(1.1, 1.95, 0.32, "learning")])  # it falls
         assert rendered(health).startswith("no warning sign in the latest report")
+
+
+async def test_a_run_that_ends_shows_its_last_reports_figures(tiny_dataset):
+    app = make_app(tiny_dataset)
+    async with app.run_test(size=SIZE) as pilot:
+        await as_if_running(pilot, [d2l_started(), health_progress(0.9, conv1_grad=1e-3)])
+        board = app.dashboard
+        for event in (health_progress(1.0, conv1_grad=3e-3), ENDINGS["finished"]):
+            board.train_view.post_message(TrainingEvent(event, kept=None))  # before a tick
+        await pilot.pause()
+        assert row(board.query_one(LayerTable), 0)[4] == "3.0e-03"

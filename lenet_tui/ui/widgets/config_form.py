@@ -44,7 +44,8 @@ class Field:
     kind: Literal["text", "choice", "switch"] = "text"
     choices: tuple[str, ...] = ()
     parse: Callable[[str], object] | None = None
-    """Text to value; ValueError (its message shown under the form) if it is no such value."""
+    """Text to value; ValueError (its message shown above the Start button) if it is no such
+    value."""
     show: Callable[[object], str] = repr
     """Value to text."""
     model: bool = False

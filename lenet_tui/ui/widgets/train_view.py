@@ -301,6 +301,7 @@ class TrainView(Horizontal):
         self.status.show(state=state, **changes)
         self.query_one(MetricsPlot).draw_new_points()
         self.query_one(MetricsPlot).say_when_empty(ENDED_TITLE)
+        self.health.draw_new()  # the last reports, which came after the last tick
         self.health.run_ended()
 
 
