@@ -34,9 +34,12 @@ def make_app(tiny_dataset, clock: FakeClock | None = None) -> LenetApp:
 
 
 async def settle(pilot) -> None:
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+    # The cursor steady, once the app is idle: a blink queued while it was busy (a loaded
+    # machine) would otherwise hide it after it was made steady.
     for widget in pilot.app.query(Input):
         widget.cursor_blink = False
-    await pilot.app.workers.wait_for_complete()
     await pilot.pause()
 
 

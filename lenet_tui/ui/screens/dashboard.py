@@ -104,7 +104,9 @@ class DashboardScreen(RayGridRuns, GridRuns, KeptRuns, Screen[None]):
                 self.phase = Phase.OPENING  # the run says which data to load
             self.open_run(self._resume_at_start)
         if self.data is not None:
-            self.post_message(DataLoaded(self.data))
+            # after the first layout at the terminal's size: text laid out before its size
+            # classes applied (the form's data line) could keep the height it had when wide
+            self.call_after_refresh(self.post_message, DataLoaded(self.data))
         elif self.phase is not Phase.OPENING:
             self._load(self._chosen, self._dataset)
 

@@ -17,6 +17,7 @@ from textual.reactive import reactive
 from textual.widgets import Static
 
 from lenet_tui.engine.events import (
+    EpochEnd,
     Event,
     RunDiverged,
     RunFailed,
@@ -177,6 +178,10 @@ class RunStatus(Vertical):
             device_memory_peak=event.device_memory_peak,
             now=now,
         )
+
+    def note_test(self, event: EpochEnd) -> None:
+        """Record an epoch's test accuracy for the next redraw."""
+        self.note(epoch=float(event.epoch), test_acc=event.test_acc, test_epoch=event.epoch)
 
     def show_pause(self, event: RunPaused | RunResumed, now: float) -> None:
         """The run paused (the clock stops) or went on (the clock goes on)."""

@@ -70,8 +70,7 @@ class TrainView(Horizontal):
         self._worker: Worker[None] | None = None
         self._meter: MachineMeter | None = None
         """Reads the process's CPU and memory during a run."""
-        self._toast = ""
-        """The notification for the run that is ending, which RunEnded carries to the screen."""
+        self._toast = ""  # what the end of the run notifies: RunEnded carries it to the screen
 
     def compose(self) -> ComposeResult:
         with ContentSwitcher(initial="form", id="side"):
@@ -95,8 +94,7 @@ class TrainView(Horizontal):
         return self.driver is not None
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """ctrl+t (before a run's first report too: it says it waits), except in place of a
-        Ray grid's table of runs, which hides the layer table."""
+        """ctrl+t, except where a Ray grid's table of runs hides the layer table."""
         return not (action == "toggle_health" and self.has_class("-ray-grid"))
 
     def action_toggle_health(self) -> None:
@@ -147,12 +145,9 @@ class TrainView(Horizontal):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="preview")
     def preview_model(self, key: object, config: TrainConfig, data: Dataset | None) -> None:
-        """Build the form's model off the UI thread.
-
-        No torch work runs on the UI thread: a thread that runs a parallel torch op keeps an
-        OpenMP pool for life, which slows training (see lenet_tui.ui.worker_threads); a worker's
-        thread and pool end with the worker.
-        """
+        """Build the form's model off the UI thread: a thread that runs a parallel torch op keeps
+        an OpenMP pool for life, which slows training (see lenet_tui.ui.worker_threads); a
+        worker's thread and pool end with the worker."""
         layers = layer_table(build_lenet(config.model))
         inspector = None if data is None else Inspector.untrained(config.model, config.seed, data)
         self.post_message(ModelPreview(key, layers, inspector))
@@ -213,10 +208,8 @@ class TrainView(Horizontal):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="train")
     def train(self, driver: RunDriver) -> None:
-        """Iterate the driver and post what it yields (weights at the start and each epoch end).
-
-        The driver writes the run's files while the engine is paused between events.
-        """
+        """Iterate the driver and post what it yields (weights at the start and each epoch end);
+        the driver writes the run's files while the engine is paused between events."""
         try:
             driver.open()
         except LenetError as exc:
@@ -250,9 +243,7 @@ class TrainView(Horizontal):
             self.status.note_progress(event, now)
         elif isinstance(event, EpochEnd):
             plot.add_test(event.epoch, event.test_acc)
-            self.status.note(
-                epoch=float(event.epoch), test_acc=event.test_acc, test_epoch=event.epoch
-            )
+            self.status.note_test(event)
         elif isinstance(event, (RunPaused, RunResumed)):
             self.status.show_pause(event, now)
         else:
@@ -274,11 +265,9 @@ class TrainView(Horizontal):
             error = f"{type(event.worker.error).__name__}: {event.worker.error}"
             self._end_run("failed", message=f"training failed: {error}")
             self.notify(error, title="Training failed", severity="error", timeout=30)
-            self._toast = ""
         self.driver = None
         self.form.disabled = False
-        toast, self._toast = self._toast, ""
-        self.post_message(RunEnded(toast))
+        self.post_message(RunEnded("" if event.state == WorkerState.ERROR else self._toast))
 
     def tick(self) -> None:
         """Once a second during a run: show the figures that arrived since the last tick.
@@ -298,10 +287,9 @@ class TrainView(Horizontal):
         self.health.draw_new()
 
     def _end_run(self, state: RunState, **changes: object) -> None:
-        self.status.show(state=state, **changes)
-        self.query_one(MetricsPlot).draw_new_points()
+        self.status.note(state=state, **changes)
         self.query_one(MetricsPlot).say_when_empty(ENDED_TITLE)
-        self.health.draw_new()  # the last reports, which came after the last tick
+        self.redraw()  # with the last reports, which came after the last tick
         self.health.run_ended()
 
 
