@@ -12,6 +12,7 @@ from textual.widgets import Static
 from lenet_tui.engine.config import TrainConfig
 from lenet_tui.engine.data import Dataset
 from lenet_tui.ui.app import LenetApp, create_app
+from lenet_tui.ui.messages import TrainingEvent
 from lenet_tui.ui.session import Phase
 from lenet_tui.ui.widgets.run_status import RunView
 
@@ -77,3 +78,25 @@ def running(app: LenetApp) -> bool:
 def notes(app: LenetApp, title: str | None = None) -> list[str]:
     """The notifications shown so far, those with `title` only if one is given."""
     return [n.message for n in app._notifications if title is None or n.title == title]
+
+
+async def as_if_running(pilot, events) -> None:
+    """The events a run's worker posts, drawn as at the next once-a-second tick."""
+    board = pilot.app.dashboard
+    await wait_until(pilot, lambda: board.data is not None)
+    if board.phase is not Phase.RUNNING:
+        await pilot.press("f2")
+        board.train_view.show_run_starting(board.train_view.form.config)
+        board.phase = Phase.RUNNING
+    for event in events:
+        board.train_view.post_message(TrainingEvent(event, kept=None))
+    await pilot.pause()
+    board.train_view.redraw()
+    await pilot.pause()
+
+
+def lines(widget: Static) -> list[str]:
+    """The lines a Static draws, at its width, as the screen shows them."""
+    console = Console(width=widget.content_region.width, file=io.StringIO(), record=True)
+    console.print(widget.content)
+    return [line.rstrip() for line in console.export_text().splitlines()]

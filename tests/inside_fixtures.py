@@ -64,8 +64,9 @@ def d2l_started() -> RunStarted:
 
 
 def health_progress(epoch: float, conv1_grad: float = 2e-4, saturated: float = 0.0,
-                    threads: int = 2) -> TrainProgress:  # fmt: skip
-    """A report of the d2l net (rows 0 conv1 ... 11 fc3), its sigmoids' saturation as given."""
+                    threads: int = 2, loss: float = 2.3) -> TrainProgress:  # fmt: skip
+    """A report of the d2l net (rows 0 conv1 ... 11 fc3), its sigmoids' saturation as given
+    (its loss 2.3 by default: at chance, as the book's net on its plateau)."""
     layers = tuple(
         LayerHealth(index, name, 1.5 + index / 10, grad, 1e-3)
         for index, name, grad in (
@@ -78,7 +79,7 @@ def health_progress(epoch: float, conv1_grad: float = 2e-4, saturated: float = 0
         for index, name in ((1, "conv1"), (4, "conv2"), (8, "fc1"), (10, "fc2"))
     )
     return TrainProgress(
-        epoch, int(epoch * 16), 2.3, 0.1, 1000.0, 0.9, layers, activations, threads=threads
+        epoch, int(epoch * 16), loss, 0.1, 1000.0, 0.9, layers, activations, threads=threads
     )
 
 
@@ -97,3 +98,53 @@ class FakeClock:
 
     def __call__(self) -> float:
         return self.now
+
+
+D2L_HEALTH = {
+    "plateau": (
+        ((0, "conv1", 1.5, 6.5e-3, 3.9e-3), (3, "conv2", 3.06, 9.5e-3, 2.8e-3),
+         (7, "fc1", 13.6, 0.034, 2.2e-3), (9, "fc2", 10.2, 0.09, 7.9e-3),
+         (11, "fc3", 3.87, 0.15, 0.035)),
+        ((1, "conv1", 0.453, 0.13, 0.0), (4, "conv2", 0.51, 0.078, 0.0),
+         (8, "fc1", 0.535, 0.2, 0.0), (10, "fc2", 0.182, 0.033, 0.0)),
+    ),
+    "learning": (
+        ((0, "conv1", 2.56, 0.17, 0.06), (3, "conv2", 4.06, 0.34, 0.075),
+         (7, "fc1", 13.9, 0.34, 0.022), (9, "fc2", 10.5, 0.32, 0.027),
+         (11, "fc3", 4.54, 0.41, 0.081)),
+        ((1, "conv1", 0.421, 0.21, 0.091), (4, "conv2", 0.446, 0.21, 0.009),
+         (8, "fc1", 0.461, 0.17, 0.0), (10, "fc2", 0.27, 0.12, 0.0)),
+    ),
+}  # fmt: skip
+"""The book's net's layer health on the bundled data, seed 0, lr 0.9 (its metrics.jsonl): on its
+plateau (epoch 0.7, loss 2.33: conv1's gradient 1/23 of fc3's, fc2's outputs std 0.03) and once
+it learns (epoch 1.0)."""
+
+
+def d2l_report(epoch: float, loss: float, acc: float, phase: str = "plateau",
+               examples_per_sec: float = 18000.0) -> TrainProgress:  # fmt: skip
+    """A progress report of the book's net with the layer health of D2L_HEALTH[phase]."""
+    weighted, functions = D2L_HEALTH[phase]
+    return TrainProgress(
+        epoch,
+        round(epoch * 235),
+        loss,
+        acc,
+        examples_per_sec,
+        lr=0.9,
+        layers=tuple(LayerHealth(*figures) for figures in weighted),
+        activations=tuple(
+            ActivationHealth(i, f"{name} sigmoid", mean, std, saturated, math.nan)
+            for i, name, mean, std, saturated in functions
+        ),
+        threads=2,
+    )
+
+
+PLATEAU_LOSSES = (2.417, 2.366, 2.349, 2.340, 2.334, 2.329, 2.326)
+"""The book's net's reported train loss at epochs 0.1 to 0.7 (bundled data, seed 0): chance."""
+
+
+def plateau_reports() -> list[TrainProgress]:
+    """The first seven reports of the book's net: its loss on the plateau at ln 10."""
+    return [d2l_report((i + 1) / 10, loss, 0.1 + i / 500) for i, loss in enumerate(PLATEAU_LOSSES)]

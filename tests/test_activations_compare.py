@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
 import torch
 from dashboard_helpers import SHORT, SIZE, make_app, shown, wait_until
+from inside_fixtures import rendered
 from textual.widgets import Static
 
 from lenet_tui.engine.config import ModelConfig
@@ -121,3 +123,29 @@ async def test_f_shows_the_forward_pass_down_to_each_class_probability(tiny_data
         await pilot.pause()
         assert viewer.query_one("#viewer-maps").display
         assert app.screen.query_one("#conv1-title", Static).display
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_compared_images_name_every_likely_class_in_full_words(tiny_dataset, size):
+    app = make_app(tiny_dataset)
+    async with app.run_test(size=size) as pilot:
+        await pilot.press("f3", "9")  # an ankle boot, pinned
+        await settle(app, pilot)
+        await pilot.press("space", "0")  # beside a T-shirt/top: the two longest names
+        await settle(app, pilot)
+        viewer = app.query_one(ActivationViewer)
+        names = tiny_dataset.classes
+        side = app.screen.query_one("#viewer-prediction", Static)
+
+        def both_drawn() -> bool:  # the true classes side by side
+            lines = rendered(side).splitlines()
+            return any("Ankle boot" in line and "T-shirt/top" in line for line in lines)
+
+        await wait_until(pilot, both_drawn)
+        lines = rendered(side).splitlines()
+        likely = [line for line in lines if "%" in line]  # the three likeliest, both images
+        for rank, line in enumerate(likely):
+            for inspection in (viewer.pinned, viewer.inspection):
+                label, p = inspection.top3[rank]
+                name = "T-shirt" if names[label] == "T-shirt/top" else names[label]  # no room
+                assert f"{name} " in line and f"{p:.0%}" in line

@@ -8,7 +8,18 @@ import threading
 from pathlib import Path
 
 import torch
-from dashboard_helpers import SHORT, SIZE, make_app, notes, running, shown, view, wait_until
+from dashboard_helpers import (
+    SHORT,
+    SIZE,
+    as_if_running,
+    make_app,
+    notes,
+    running,
+    shown,
+    view,
+    wait_until,
+)
+from inside_fixtures import rendered
 from rich.console import Console
 from rich.text import Text
 from textual.command import CommandList, CommandPalette
@@ -165,6 +176,12 @@ async def test_a_short_run_updates_plot_status_table_and_maps(tiny_dataset):
         )
         assert re.fullmatch(r"\d+\.\d examples/sec on cpu", status.summary[1])
         assert status.summary[0] in shown(app, "#status-summary")
+        speed = status.summary[1].removesuffix(" on cpu")  # one figure for it, the summary's
+        assert re.findall(r"[\d,.]+ examples/sec", shown(app, "#status-table")) == [speed]
+        await wait_until(pilot, lambda: not running(app))  # the session heard the run end
+        assert [n for n in notes(app) if n.startswith("run ")] == [
+            "run finished: ctrl+n for a new run"
+        ]
         viewer = app.query_one(ActivationViewer)
         assert viewer.inspection is None  # nothing drawn, nor computed, while its tab is hidden
         await pilot.press("f3")
@@ -260,6 +277,10 @@ async def test_stop_during_a_run(tiny_dataset):
             view(app).message,
         )
         assert view(app).epoch < 10  # of 1000: it stopped promptly, not at the end
+        # the notification gives the panel's hint, and nothing else on screen contradicts it
+        assert [n for n in notes(app) if n.startswith("run ")] == ["run stopped: ctrl+o resumes it"]
+        assert shown(app, "#status-summary").endswith("ctrl+o resumes it")
+        assert not any("ctrl+n" in n for n in notes(app))
 
         await pilot.press("ctrl+n")  # a new run starts from the form, last values kept
         assert app.query_one("#side", ContentSwitcher).current == "form"
@@ -438,6 +459,16 @@ async def test_start_before_the_data_is_loaded_starts_once_it_is(tiny_dataset, m
         assert view(app).summary
 
 
+async def test_a_starting_run_waits_for_its_first_report_rather_than_offer_ctrl_r(tiny_dataset):
+    app = make_app(tiny_dataset)
+    async with app.run_test(size=SIZE) as pilot:
+        plot = app.query_one(MetricsPlot)
+        await wait_until(pilot, lambda: "ctrl+r starts a run" in rendered(plot))  # the form's
+        await as_if_running(pilot, [])  # ctrl+r pressed: no report has come yet
+        assert "waiting for the first report" in rendered(plot)
+        assert "ctrl+r" not in rendered(plot)
+
+
 async def test_an_empty_plot_follows_the_epochs_field(tiny_dataset):
     app = make_app(tiny_dataset)
     async with app.run_test(size=SIZE) as pilot:
@@ -459,5 +490,7 @@ async def test_a_diverging_run_says_so_and_offers_the_form(tiny_dataset):
         )
         assert (app.dashboard.last_folder / "checkpoint.pt").is_file()
         assert "learning rate too high?" in shown(app, "#status-summary")
+        ending = [n for n in notes(app) if n.startswith(("run ", "diverged"))]
+        assert ending == [view(app).message.split(" The last")[0]]  # the alert alone
         await pilot.press("ctrl+n")
         assert app.query_one("#side", ContentSwitcher).current == "form"

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 from dashboard_helpers import SIZE, make_app, notes, running, shown, view, wait_until
+from event_fixtures import epoch_end, started
+from run_folder_fixtures import MTIME, make_run
 from textual.widgets import DataTable
 
 from lenet_tui.engine.config import TrainConfig
@@ -16,6 +18,8 @@ from lenet_tui.engine.data_source import DataSource
 from lenet_tui.engine.events import EpochEnd
 from lenet_tui.engine.training import Trainer
 from lenet_tui.runs.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
+from lenet_tui.runs.history import GRID_MARK
+from lenet_tui.runs.notes import RunNote, write_note
 from lenet_tui.ui.app import create_app
 from lenet_tui.ui.screens import dashboard as dashboard_module
 from lenet_tui.ui.screens.resume import ResumeScreen
@@ -310,3 +314,22 @@ async def test_with_no_kept_runs_the_list_says_so(tiny_dataset, runs_dir):
         )
         await pilot.press("enter")
         assert not isinstance(app.screen, ResumeScreen) and not running(app)
+
+
+async def test_the_list_names_runs_as_the_runs_tab_does(tiny_dataset, runs_dir):
+    grid = runs_dir / "20260101-120000-grid"
+    grid.mkdir(parents=True)
+    (grid / GRID_MARK).write_text("")  # the mark of a grid's folder is enough for a list
+    make_run(grid, "pooling=max", [started(), epoch_end(1)], mtime=MTIME + 1)
+    named = make_run(runs_dir, "20260101-130000", [started(), epoch_end(1)])
+    write_note(named.path, RunNote(name="[bold]sigmoid baseline[/]"))
+    app = make_app(tiny_dataset, RUN)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+o")
+        table = app.screen.query_one(DataTable)
+        rows = [[str(cell) for cell in table.get_row_at(i)] for i in range(table.row_count)]
+        assert [row[0] for row in rows] == [  # its grid's name before it; a given name, as typed
+            "20260101-120000-grid/pooling=max",
+            "[bold]sigmoid baseline[/]",
+        ]
+        assert rows[0][-1] == "sigmoid·avg 6-16 k5"  # the model as the Runs tab sums it up

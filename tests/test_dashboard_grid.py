@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dashboard_helpers import SIZE, make_app, notes, running, wait_until
+from dashboard_helpers import SIZE, make_app, notes, running, view, wait_until
 from test_form_grid import type_into
 
 from lenet_tui.engine.config import TrainConfig
@@ -29,6 +29,7 @@ async def test_the_form_starts_a_grid_whose_runs_train_in_turn_and_are_overlaid(
             "pooling=max",
         ]
         assert notes(app, "Grid done") == [f"grid done: 2 runs; its table is {folder}/grid.csv"]
+        assert not [n for n in notes(app) if n.startswith("run ")]  # no "ctrl+n" between runs
         overlay = [folder / "pooling=avg", folder / "pooling=max"]
         runs_view = app.query_one(RunsView)
         await wait_until(pilot, lambda: runs_view.chosen == overlay)
@@ -52,3 +53,6 @@ async def test_ctrl_x_stops_the_run_in_flight_and_the_grid(tiny_dataset):
         assert notes(app, "Grid stopped") == [
             f"grid stopped: 0 of 2 runs done; finish it with {resume}"
         ]
+        # the status panel says the same, not how to resume the one run (ctrl+o)
+        assert view(app).message == notes(app, "Grid stopped")[0]
+        assert not [n for n in notes(app) if n.startswith("run ")]

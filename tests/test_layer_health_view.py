@@ -2,28 +2,13 @@
 
 from __future__ import annotations
 
-from dashboard_helpers import SIZE, make_app, wait_until
-from event_fixtures import progress
-from inside_fixtures import d2l_started, health_progress, rendered
+from dashboard_helpers import SIZE, as_if_running, make_app
+from event_fixtures import ENDINGS, progress
+from inside_fixtures import d2l_report, d2l_started, health_progress, plateau_reports, rendered
 
 from lenet_tui.ui.messages import TrainingEvent
-from lenet_tui.ui.session import Phase
 from lenet_tui.ui.widgets.layer_health import BARS, LayerHealthView
 from lenet_tui.ui.widgets.layer_table import LayerTable
-
-
-async def as_if_running(pilot, events) -> None:
-    """The events a run's worker posts, drawn as at the next once-a-second tick."""
-    board = pilot.app.dashboard
-    await wait_until(pilot, lambda: board.data is not None)
-    await pilot.press("f2")
-    board.train_view.show_run_starting(board.train_view.form.config)
-    board.phase = Phase.RUNNING
-    for event in events:
-        board.train_view.post_message(TrainingEvent(event, kept=None))
-    await pilot.pause()
-    board.train_view.redraw()
-    await pilot.pause()
 
 
 def row(table: LayerTable, index: int) -> list[str]:
@@ -46,7 +31,8 @@ async def test_the_latest_report_fills_the_layer_tables_health_columns(tiny_data
 async def test_ctrl_t_shows_a_sparkline_per_layer_and_the_reading(tiny_dataset):
     app = make_app(tiny_dataset)
     async with app.run_test(size=SIZE) as pilot:
-        reports = [health_progress(e / 10, conv1_grad=10 ** -(1 + e), saturated=0.8)
+        # a loss below chance (no plateau), gradients vanishing through saturated sigmoids
+        reports = [health_progress(e / 10, conv1_grad=10 ** -(1 + e), saturated=0.8, loss=1.5)
                    for e in range(1, 5)]  # fmt: skip
         await as_if_running(pilot, [d2l_started(), *reports])
         health = app.dashboard.query_one(LayerHealthView)
@@ -78,5 +64,47 @@ async def test_an_old_runs_reports_without_health_leave_the_table_as_the_book_pr
             "output shape",
             "parameters",
         ]
-        await pilot.press("ctrl+t")  # not offered: nothing to show
-        assert not app.dashboard.query_one(LayerHealthView).display
+        await pilot.press("ctrl+t")
+        assert rendered(app.dashboard.query_one(LayerHealthView)).startswith(
+            "this run's reports carry no layer health"
+        )
+
+
+async def test_ctrl_t_before_the_first_report_opens_the_panel_saying_it_waits(tiny_dataset):
+    app = make_app(tiny_dataset)
+    async with app.run_test(size=SIZE) as pilot:
+        await as_if_running(pilot, [])  # ctrl+r pressed: no event has come yet
+        health = app.dashboard.query_one(LayerHealthView)
+        await pilot.press("ctrl+t")
+        assert health.display and not app.dashboard.query_one(LayerTable).display
+        assert rendered(health).startswith("waiting for the first report of the run")
+        await as_if_running(pilot, [d2l_started()])  # the model is built: still no report
+        assert rendered(health).startswith("waiting for the first report of the run")
+        await as_if_running(pilot, [d2l_started(), *plateau_reports()[:1]])
+        assert rendered(health).startswith("no warning sign in the latest report")
+
+
+async def test_the_reading_says_plateau_while_the_loss_is_flat_and_not_once_it_falls(
+    tiny_dataset,
+):
+    app = make_app(tiny_dataset)
+    async with app.run_test(size=SIZE) as pilot:
+        await as_if_running(pilot, [d2l_started(), *plateau_reports()])
+        await pilot.press("ctrl+t")
+        health = app.dashboard.query_one(LayerHealthView)
+        said = " ".join(rendered(health).split())
+        assert said.startswith("loss on a plateau since epoch 0.1: 2.33, the loss of guessing")
+        assert "conv1 gradients are 1/23 of fc3's" in said
+        await as_if_running(pilot, [d2l_report(1.1, 1.95, 0.32, "learning")])  # it falls
+        assert rendered(health).startswith("no warning sign in the latest report")
+
+
+async def test_a_run_that_ends_shows_its_last_reports_figures(tiny_dataset):
+    app = make_app(tiny_dataset)
+    async with app.run_test(size=SIZE) as pilot:
+        await as_if_running(pilot, [d2l_started(), health_progress(0.9, conv1_grad=1e-3)])
+        board = app.dashboard
+        for event in (health_progress(1.0, conv1_grad=3e-3), ENDINGS["finished"]):
+            board.train_view.post_message(TrainingEvent(event, kept=None))  # before a tick
+        await pilot.pause()
+        assert row(board.query_one(LayerTable), 0)[4] == "3.0e-03"

@@ -357,5 +357,10 @@ def summary_lines(finished: RunFinished) -> tuple[str, str]:
     return (
         f"loss {finished.train_loss:.3f}, train acc {finished.train_acc:.3f}, "
         f"test acc {finished.test_acc:.3f}",
-        f"{finished.examples_per_sec:.1f} examples/sec on {finished.device}",
+        f"{examples_per_sec_text(finished.examples_per_sec)} on {finished.device}",
     )
+
+
+def examples_per_sec_text(examples_per_sec: float) -> str:
+    """A run's speed as d2l's summary line writes it: `15234.1 examples/sec`."""
+    return f"{examples_per_sec:.1f} examples/sec"

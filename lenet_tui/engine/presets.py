@@ -14,6 +14,7 @@ class Preset:
     """A network and the training that suits it; the data and run length are left alone."""
 
     title: str
+    """As the form's preset field shows it: short enough for its width at 80 columns."""
     model: ModelConfig
     """Activation, pooling, batch norm and init (the shape: channels, kernel, hidden, stays)."""
     training: dict[str, object]
@@ -39,11 +40,9 @@ class Preset:
 _BOOK = TrainConfig()
 _TRAINING = ("lr", "optimizer", "momentum", "nesterov", "weight_decay", "schedule", "augment")
 PRESETS: dict[str, Preset] = {
-    "d2l": Preset(
-        "d2l LeNet (1998-style)", ModelConfig(), {f: getattr(_BOOK, f) for f in _TRAINING}
-    ),
+    "d2l": Preset("d2l LeNet", ModelConfig(), {f: getattr(_BOOK, f) for f in _TRAINING}),
     "modern": Preset(
-        "modern LeNet (ReLU, max-pool, batch norm, one-cycle)",
+        "modern LeNet",
         ModelConfig(activation="relu", pooling="max", batch_norm=True, init="kaiming"),
         {
             "lr": 0.2,

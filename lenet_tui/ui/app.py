@@ -46,6 +46,8 @@ class LenetApp(App[None]):
     TITLE = "lenet-tui"
     SUB_TITLE = "LeNet-5 on Fashion-MNIST"
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (NARROW, "-wide")]
+    NOTIFICATION_TIMEOUT = 4
+    """Seconds a notification stays unless it says otherwise (errors stay longer)."""
     BINDINGS = [
         Binding("f1", "help", "Help"),
         Binding("ctrl+q", "quit", "Quit", priority=True),

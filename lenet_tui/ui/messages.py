@@ -65,6 +65,10 @@ class RunOpened(Message):
 class RunEnded(Message):
     """The training worker has ended, whatever the outcome; a new run may start."""
 
+    toast: str = ""
+    """What to do next (`run stopped: ctrl+o resumes it`), for the screen to notify unless a
+    grid goes on or says it; "" where an error notification said it already."""
+
 
 @dataclass
 class ResumeReady(Message):

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from lenet_tui.runs.ray_setup import INSTALL_HINT, RayOptions, address_problem, ray_installed
 
-RAY_HINT = "blank: here; local, auto, host:port"
+RAY_HINT = "local, auto or host:port"
+RAY_SHORT_HINT = "e.g. local"
+"""The ray field's placeholder, and the one it has where the longer does not fit (80 columns)."""
 CPUS_HINT = "1"
 
 

@@ -104,7 +104,9 @@ class DashboardScreen(RayGridRuns, GridRuns, KeptRuns, Screen[None]):
                 self.phase = Phase.OPENING  # the run says which data to load
             self.open_run(self._resume_at_start)
         if self.data is not None:
-            self.post_message(DataLoaded(self.data))
+            # after the first layout at the terminal's size: text laid out before its size
+            # classes applied (the form's data line) could keep the height it had when wide
+            self.call_after_refresh(self.post_message, DataLoaded(self.data))
         elif self.phase is not Phase.OPENING:
             self._load(self._chosen, self._dataset)
 
@@ -246,10 +248,12 @@ class DashboardScreen(RayGridRuns, GridRuns, KeptRuns, Screen[None]):
         self.query_one(ErrorsView).follow(message)
 
     @on(RunEnded)
-    def run_ended(self) -> None:
+    def run_ended(self, message: RunEnded) -> None:
         self.phase = Phase.READY
         if self.grid.active:
-            self._next_grid_run()
+            self._next_grid_run()  # which says what comes next
+        elif not self._say_grid_stopped() and message.toast:
+            self.notify(message.toast, timeout=4)
 
     def action_show_tab(self, tab: str) -> None:
         self.set_focus(None)  # focus left in the hidden tab would show that tab again

@@ -56,9 +56,23 @@ class GridRuns(_Base):
         if driver is None:
             severity = "information" if grid.state == "done" else "warning"
             self.notify(grid.outcome, title=f"Grid {grid.state}", severity=severity, timeout=30)
+            self._say_grid_stopped()
         elif self._begin(lambda: driver, "Grid stopped"):
             self._show_grid_run()
 
     def _show_grid_run(self) -> None:
         self.notify(f"grid {self.grid.progress}", timeout=5)
         self.train_view.status.show(message=f"grid {self.grid.progress}")
+
+    def _say_grid_stopped(self) -> bool:
+        """If the run that just stopped is a run of a stopped grid, the status panel says how to
+        go on with the grid, as the grid's notification did (not how to resume the one run);
+        whether it was."""
+        grid, folder = self.grid, self.last_folder
+        status = self.train_view.status
+        if grid.state != "stopped" or grid.folder is None or folder is None:
+            return False
+        if folder.parent != grid.folder or status.latest.state != "stopped":
+            return False
+        status.show(message=grid.outcome)
+        return True

@@ -19,15 +19,15 @@ HELP = """\
 | **ctrl+n** | new run: back to the form, with the last values |
 | **ctrl+o** | resume a kept run from its last checkpoint (Enter picks, Esc goes back) |
 | **F2** – **F5** | the Train, Activations, Runs and Errors tabs (Errors: test confusion matrix) |
-| **ctrl+t** | in the Train tab: the layer table or the layer-health sparklines |
+| **ctrl+t** | in the Train tab: the layer table or the layer-health sparklines and reading |
 | **ctrl+s** | save the screen as an SVG in the run's folder (before a run: the runs folder) |
 | **F1** | this page (Esc closes it) |
 | **ctrl+p** | command palette |
 | **ctrl+q** | quit (a run in progress is stopped first) |
 
 **In the form:** Tab / Shift+Tab move between fields, Enter goes to the next one, Enter or
-Space opens a choice. Fields that are wrong turn red and say why below the form; a run cannot
-start until they are fixed. The preset sets a network and the training that suits it.
+Space opens a choice. Fields that are wrong turn red and say why above the Start button; a run
+cannot start until they are fixed. The preset sets a network and the training that suits it.
 **vary** makes a grid: a spec as `--grid` takes it (`pooling=avg,max activation=sigmoid,relu`),
 one run per combination, trained in turn in one grid folder and overlaid in the Runs tab as
 they finish; **seeds** (`0,1,2`) repeats each combination per seed.

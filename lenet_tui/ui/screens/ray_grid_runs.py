@@ -85,6 +85,7 @@ class RayGridRuns(_Base):
     def _side_shown(self, current: str | None) -> None:
         """The table needs the tab's width: the plot goes below it while it is shown."""
         self.train_view.set_class(current == TRIALS, "-ray-grid")
+        self.refresh_bindings()  # ctrl+t has no layer table to swap while the table is shown
 
     def _begin_ray_grid(self, config: TrainConfig, request: GridRequest) -> None:
         """Make the grid's folder (--run-dir, or a new one) and train its runs on Ray."""

@@ -13,9 +13,12 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Static
 
+from lenet_tui.runs.catalog import model_summary
 from lenet_tui.runs.history import RunSummary
 from lenet_tui.ui.widgets.literal_table import LiteralTable
 
+MAX_NAME = 40
+"""Characters of a run's name in the list (the detail line under it gives its whole folder)."""
 STATE_STYLES = {
     "running": "green",
     "finished": "cyan",
@@ -103,29 +106,34 @@ class ResumeScreen(ModalScreen[Path | None]):
 
 
 def _cells(run: RunSummary) -> tuple[object, ...]:
+    """The run as the Runs tab names it (its given name, else `grid/run`), cut to fit, and its
+    figures; every cell literal text, never markup."""
     config = run.config
+    name = Text(_cut(run.title, MAX_NAME))
     state = Text(run.state, style=STATE_STYLES.get(run.state, ""))
     if config is None:
-        return (run.name, state, "–", "–", "–", "–", "–")
+        return (name, state, *(Text("–") for _ in range(5)))
     acc = "–" if run.test_acc is None else f"{run.test_acc:.3f}"
-    model = config.model
-    norm = "+bn" if model.batch_norm else ""
     return (
-        run.name,
+        name,
         state,
-        f"{run.epochs_done} / {config.epochs}",
-        acc,
-        f"{config.lr:g}",
-        str(config.batch_size),
-        f"{model.activation}/{model.pooling}{norm}",
+        Text(f"{run.epochs_done} / {config.epochs}"),
+        Text(acc),
+        Text(f"{config.lr:g}"),
+        Text(str(config.batch_size)),
+        Text(model_summary(config.model)),
     )
 
 
-def _detail(run: RunSummary) -> str:
+def _cut(text: str, most: int) -> str:
+    return text if len(text) <= most else text[: most - 1] + "…"
+
+
+def _detail(run: RunSummary) -> Text:
     age = _age(time.time() - run.modified) if run.modified else "unknown"
     after = "the start" if run.epochs_done == 0 else f"epoch {run.epochs_done}"
     what = f"resumes from {after}" if run.resumable else _why_not(run)
-    return f"{run.folder.path}\nlast changed {age} ago; {what}"
+    return Text(f"{run.folder.path}\nlast changed {age} ago; {what}")  # literal, as a path is
 
 
 def _why_not(run: RunSummary) -> str:

@@ -10,7 +10,7 @@ from typing import Literal
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.containers import Grid, VerticalScroll
+from textual.containers import Grid, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Button, Input, Label, Select, Static, Switch
@@ -28,7 +28,7 @@ from lenet_tui.engine.config import (
 from lenet_tui.engine.presets import PRESETS
 from lenet_tui.runs.ray_setup import RayOptions
 from lenet_tui.ui.grid_session import GridRequest, read_grid
-from lenet_tui.ui.ray_form import CPUS_HINT, RAY_HINT, ray_fields, read_ray
+from lenet_tui.ui.ray_form import CPUS_HINT, RAY_HINT, RAY_SHORT_HINT, ray_fields, read_ray
 
 CUSTOM = "custom"
 SHORT_LABELS = {"fashion-mnist": "Fashion"}
@@ -44,7 +44,8 @@ class Field:
     kind: Literal["text", "choice", "switch"] = "text"
     choices: tuple[str, ...] = ()
     parse: Callable[[str], object] | None = None
-    """Text to value; ValueError (its message shown under the form) if it is no such value."""
+    """Text to value; ValueError (its message shown above the Start button) if it is no such
+    value."""
     show: Callable[[object], str] = repr
     """Value to text."""
     model: bool = False
@@ -113,10 +114,10 @@ FIELDS = (
     Field("hidden", "hidden", parse=_parse_widths(0, "120,84"), show=_show_widths, model=True),
 )
 """The form's rows, top to bottom, after the preset."""
-GRID_FIELDS = {"vary": "e.g. lr=.1,.9", "seeds": "e.g. 0,1,2", "ray": RAY_HINT,
-               "ray_cpus": CPUS_HINT}  # fmt: skip
+GRID_FIELDS = {"vary": ("e.g. lr=.1,.9",), "seeds": ("e.g. 0,1,2",),
+               "ray": (RAY_HINT, RAY_SHORT_HINT), "ray_cpus": (CPUS_HINT,)}  # fmt: skip
 """The rows after the settings that ask for a grid (as --grid, --seeds, --ray and
---ray-cpus-per-run), and their hints."""
+--ray-cpus-per-run), and their hints, longest first: a field shows the longest that fits it."""
 LABELS = {
     "preset": "preset",
     **{f.name: f.label for f in FIELDS},
@@ -127,11 +128,23 @@ LABELS = {
 vary, seeds, ray and ray_cpus."""
 
 
-class ConfigForm(VerticalScroll):
+class HintedInput(Input):
+    """An Input whose placeholder is the longest of its hints that fits its width."""
+
+    def __init__(self, hints: tuple[str, ...]) -> None:
+        super().__init__(placeholder=hints[0])
+        self._hints = hints
+
+    def on_resize(self) -> None:
+        width = self.content_region.width
+        self.placeholder = next((h for h in self._hints if len(h) <= width), self._hints[-1])
+
+
+class ConfigForm(Vertical):
     """Posts Changed on every edit; `config` is None while any field is invalid.
 
-    It scrolls, so on a small terminal the rows and a long list of problems never hide the
-    Start button. Settings without a row here (reports per epoch) keep the values given.
+    Its rows scroll above the problems and the Start button, which stay in view at any size.
+    Settings without a row here (reports per epoch) keep the values given.
     """
 
     @dataclass
@@ -165,15 +178,17 @@ class ConfigForm(VerticalScroll):
     def compose(self) -> ComposeResult:
         c = self._initial
         presets = [*((p.title, key) for key, p in PRESETS.items()), (CUSTOM, CUSTOM)]
-        with Grid(id="form-grid"):
-            yield from _row("preset", Select(presets, allow_blank=False, value=_preset_of(c)))
-            for f in FIELDS:
-                yield from _row(f.name, self._widget(f, _value(c, f)))
-            for name, hint in GRID_FIELDS.items():
-                yield from _row(name, Input(placeholder=hint))
-        yield Static(id="form-problems")
-        yield Button("Start  ctrl+r", id="form-start", variant="success")
-        yield Static("data: loading…", id="form-data")
+        with VerticalScroll(id="form-rows"):
+            with Grid(id="form-grid"):
+                yield from _row("preset", Select(presets, allow_blank=False, value=_preset_of(c)))
+                for f in FIELDS:
+                    yield from _row(f.name, self._widget(f, _value(c, f)))
+                for name, hints in GRID_FIELDS.items():
+                    yield from _row(name, HintedInput(hints))
+            yield Static("data: loading…", id="form-data")
+        with Vertical(id="form-foot"):  # below the rows, in view however far they scroll
+            yield Static(id="form-problems")
+            yield Button("Start  ctrl+r", id="form-start", variant="success", compact=True)
 
     def _widget(self, f: Field, value: object) -> Widget:
         if f.kind == "switch":

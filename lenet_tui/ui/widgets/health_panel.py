@@ -32,25 +32,28 @@ class HealthPanel(Vertical):
     def sparklines_shown(self) -> bool:
         return bool(self.query_one(LayerHealthView).display)
 
-    @property
-    def has_health(self) -> bool:
-        """Whether a report of this run had layer health (old runs' logs have none)."""
-        return self.query_one(LayerHealthView).reports > 0
-
     def show_layers(self, layers: Sequence[LayerInfo], new_run: bool = False) -> None:
         """A model's layers; for a new run, the health of the last one is forgotten."""
         self.query_one(LayerTable).show_layers(layers)
+        health = self.query_one(LayerHealthView)
+        if layers and layers[-1].output_shape:
+            health.outputs = layers[-1].output_shape[-1]
         if new_run:
             self._latest = None
-            self.query_one(LayerHealthView).reset()
+            health.reset(waiting=True)
+
+    def wait_for_run(self) -> None:
+        """A run is starting: the sparklines wait for its first report."""
+        self._latest = None
+        self.query_one(LayerHealthView).reset(waiting=True)
+
+    def run_ended(self) -> None:
+        self.query_one(LayerHealthView).run_ended()
 
     def note(self, progress: TrainProgress) -> None:
+        self.query_one(LayerHealthView).note(progress)
         if progress.layers or progress.activations:
-            first = not self.has_health
             self._latest = progress
-            self.query_one(LayerHealthView).note(progress)
-            if first:  # ctrl+t can show them now
-                self.screen.refresh_bindings()
 
     def draw_new(self) -> None:
         """Draw what arrived since the last call: the table's columns, the sparklines."""

@@ -12,10 +12,14 @@ from rich.table import Table
 from rich.text import Text
 
 from lenet_tui.engine.inspection import Inspection
+from lenet_tui.ui.widgets.confusion_grid import abbreviate
 from lenet_tui.ui.widgets.heatmap import GRAYSCALE, Heatmap, downsample
 
 COLUMN = 14
 """Width of one image's column when two are compared: the input drawn at half size."""
+NAME = COLUMN - 4
+"""Cells of a likely class's name beside its probability: "Ankle boot" whole, "T-shirt/top" as
+"T-shirt" (wider columns would cost conv1's sixth map a row at 120 columns)."""
 
 
 def caption(
@@ -78,4 +82,4 @@ def _verdict(inspection: Inspection, classes: Sequence[str], *, short: bool = Fa
 
 def _likely(inspection: Inspection, rank: int, classes: Sequence[str]) -> Text:
     label, p = inspection.top3[rank]
-    return Text.assemble((f"{classes[label][: COLUMN - 5]:<{COLUMN - 5}}", "dim"), f"{p:4.0%}")
+    return Text.assemble((f"{abbreviate(classes[label], NAME):<{NAME}}", "dim"), f"{p:4.0%}")

@@ -22,6 +22,9 @@ BARS = "▁▂▃▄▅▆▇█"
 NAME_WIDTH = 14
 LATEST_WIDTH = 10
 BEFORE = "layer health appears with the first progress report of a run (ctrl+t: the layer table)"
+WAITING = "waiting for the first report of the run (ctrl+t: the layer table)"
+ENDED = "the run ended before its first report (ctrl+t: the layer table)"
+NO_HEALTH = "this run's reports carry no layer health (ctrl+t: the layer table)"
 
 
 def sparkline(values: Sequence[float], width: int, low: float, high: float) -> str:
@@ -61,24 +64,30 @@ class LayerHealthView(Static, can_focus=True):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(BEFORE, id=id)
+        self.outputs = 10
+        """Outputs of the model's last layer: the loss of guessing is ln(classes)."""
         self.reset()
 
-    def reset(self) -> None:
-        """A new run: forget the histories."""
+    def reset(self, waiting: bool = False) -> None:
+        """A new run (`waiting` for its first report): forget the histories."""
         self._grads: dict[int, tuple[str, list[float]]] = {}
         self._fractions: dict[int, tuple[str, list[float]]] = {}
+        self._losses: list[tuple[float, float]] = []
         self._latest: TrainProgress | None = None
         self._stale = False
-        self.update(BEFORE)
+        self.update(WAITING if waiting else BEFORE)
 
-    @property
-    def reports(self) -> int:
-        """Reports with layer health recorded since the run began."""
-        return max((len(v) for _, v in self._grads.values()), default=0)
+    def run_ended(self) -> None:
+        """The run is over; if it never reported, say so rather than wait on."""
+        if self._latest is None:
+            self.update(ENDED)
 
     def note(self, progress: TrainProgress) -> None:
+        self._losses.append((progress.epoch, progress.train_loss))
         if not progress.layers and not progress.activations:
-            return  # a log from before layer health was reported
+            if self._latest is None:  # a log from before layer health was reported
+                self.update(NO_HEALTH)
+            return
         for layer in progress.layers:
             log = math.log10(layer.grad_norm) if layer.grad_norm > 0 else math.nan
             self._grads.setdefault(layer.index, (layer.name, []))[1].append(log)
@@ -117,8 +126,8 @@ class LayerHealthView(Static, can_focus=True):
                 kind = _kind(latest.activations, index)
                 latest_text, style = f"{kind} {_percent(values[-1])}", "rgb(244,114,182)"
             table.add_row(Text(name), Text(line, style=style), Text(latest_text, style="dim"))
-        reading = health_reading(latest.layers, latest.activations)
-        said = Text(reading or "no warning sign in the latest report", overflow="fold",
+        reading = health_reading(latest.layers, latest.activations, self._losses, self.outputs)
+        said = Text(reading or "no warning sign in the latest report",
                     style="bold yellow" if reading else "dim")  # fmt: skip
         return Group(said, table)
 

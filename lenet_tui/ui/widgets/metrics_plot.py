@@ -29,6 +29,12 @@ def legend(lr: bool = False) -> Text:
     return text.rstrip() or text
 
 
+BEFORE_TITLE = "no points yet: ctrl+r starts a run"
+WAITING_TITLE = "waiting for the first report…"
+ENDED_TITLE = "the run ended before its first report"
+"""The empty plot's title before a run, while a run starts, and after one that never reported."""
+
+
 class MetricsPlot(PlotextPlot):
     """Points arrive a few times per epoch (train) and once per epoch (test).
 
@@ -41,7 +47,7 @@ class MetricsPlot(PlotextPlot):
     def on_mount(self) -> None:
         self.reset(epochs=10)
 
-    def reset(self, epochs: int, empty: str = "no points yet: ctrl+r starts a run") -> None:
+    def reset(self, epochs: int, empty: str = BEFORE_TITLE) -> None:
         """Forget all points and set the x axis to 0..epochs; empty: the title until the first
         point."""
         self._epochs, self._empty = epochs, empty
@@ -65,6 +71,12 @@ class MetricsPlot(PlotextPlot):
         self._test[0].append(epoch)
         self._test[1].append(acc)
         self._stale = True
+
+    def say_when_empty(self, title: str) -> None:
+        """The title the plot has while it has no points."""
+        self._empty = title
+        if not self._train[0]:
+            self.replot()
 
     def draw_new_points(self) -> None:
         """Redraw if points arrived since the last drawing."""

@@ -12,10 +12,12 @@ from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.events import Resize
 from textual.reactive import reactive
 from textual.widgets import Static
 
 from lenet_tui.engine.events import (
+    EpochEnd,
     Event,
     RunDiverged,
     RunFailed,
@@ -24,11 +26,18 @@ from lenet_tui.engine.events import (
     RunResumed,
     RunStopped,
     TrainProgress,
+    examples_per_sec_text,
     summary_lines,
 )
 from lenet_tui.runs.driver import Kept
 from lenet_tui.ui.machine import MachineFigures, machine_text
+from lenet_tui.ui.wrapping import Wrapped
 
+NARROW_WIDTH = 40
+"""A status panel narrower than this (at 80 columns) says the data's origin and the run's folder
+in short, so that the book's summary lines below them stay in view."""
+NARROW_PATH = 44
+"""The most characters of the run's folder in a narrow panel: two lines."""
 RunState = Literal[
     "ready", "loading", "running", "paused", "stopping", "finished", "stopped", "diverged", "failed"
 ]  # fmt: skip
@@ -70,6 +79,10 @@ class RunView:
     """CPU threads training uses (0: not reported)."""
     device_memory: float = math.nan
     device_memory_peak: float = math.nan
+    final_speed: bool = False
+    """examples_per_sec is the run's, as the summary line gives it (else the latest report's)."""
+    narrow: bool = False
+    """The panel is narrow (80 columns): the data's description without its explanation."""
 
     @property
     def elapsed(self) -> float | None:
@@ -140,7 +153,7 @@ class RunStatus(Vertical):
 
     def start_run(self, epochs: int, seed: int | None, start_epoch: int, now: float) -> None:
         """A run begins (a resumed one after `start_epoch` epochs): its clock starts now."""
-        self.latest = RunView(data_source=self.latest.data_source)
+        self.latest = RunView(data_source=self.latest.data_source, narrow=self.latest.narrow)
         self.show(
             state="running",
             epochs=epochs,
@@ -166,6 +179,10 @@ class RunStatus(Vertical):
             now=now,
         )
 
+    def note_test(self, event: EpochEnd) -> None:
+        """Record an epoch's test accuracy for the next redraw."""
+        self.note(epoch=float(event.epoch), test_acc=event.test_acc, test_epoch=event.epoch)
+
     def show_pause(self, event: RunPaused | RunResumed, now: float) -> None:
         """The run paused (the clock stops) or went on (the clock goes on)."""
         if isinstance(event, RunPaused):
@@ -174,6 +191,11 @@ class RunStatus(Vertical):
         else:
             self.latest = self.latest.pause_ended(now)
             self.show(message="")
+
+    def on_resize(self, event: Resize) -> None:
+        narrow = event.size.width < NARROW_WIDTH
+        if narrow != self.latest.narrow:
+            self.show(narrow=narrow)
 
     def compose(self) -> ComposeResult:
         yield Static(id="status-table")
@@ -186,9 +208,7 @@ class RunStatus(Vertical):
             return
         self.query_one("#status-table", Static).update(
             _table(view),
-            layout=old is None
-            or (old.data_source, old.run_dir, _has_machine(old))
-            != (view.data_source, view.run_dir, _has_machine(view)),
+            layout=old is None or _lines(old) != _lines(view),
         )
         if old is None or (old.epoch, old.epochs) != (view.epoch, view.epochs):
             self.query_one("#status-progress", Static).update(_progress(view), layout=old is None)
@@ -200,6 +220,10 @@ class RunStatus(Vertical):
             self.query_one("#status-summary", Static).update(_summary(view))
 
 
+NEW_RUN = "ctrl+n for a new run"
+RESUME = "ctrl+o resumes it"
+
+
 @dataclass(frozen=True)
 class Ending:
     """How an event that ends a run is shown."""
@@ -209,21 +233,35 @@ class Ending:
     """For the status panel: its message, or the book's summary."""
     alert: tuple[str, str] | None = None
     """The title and line of an error notification, if the run went wrong."""
+    hint: str = NEW_RUN
+    """What to do next, the same in the status panel's message and the notification."""
+
+    @property
+    def toast(self) -> str:
+        """The notification of a run that ended well enough to need no alert."""
+        return f"run {self.state}: {self.hint}"
 
 
 def run_ending(event: Event, kept: Kept | None) -> Ending | None:
     """What the status panel says of a run's last event (None: the event does not end a run)."""
     if isinstance(event, RunFinished):
-        changes: dict[str, object] = {"summary": summary_lines(event)}
+        changes: dict[str, object] = {  # the speed: the summary's, not the last report's
+            "summary": summary_lines(event),
+            "examples_per_sec": event.examples_per_sec,
+            "final_speed": True,
+        }
         if event.stopped_early and kept is not None:
             early = f"stopped early after epoch {kept.checkpoint_epoch}"
             changes["message"] = f"{early}: test acc had stopped improving"
         return Ending("finished", changes)
     if isinstance(event, RunStopped):
         stopped = f"stopped in epoch {event.epoch}, step {event.step}"
-        return Ending("stopped", {"message": f"{stopped}; {_kept(kept, resume=True)}"})
+        if kept is None or kept.checkpoint_at is None:
+            return Ending("stopped", {"message": f"{stopped}; no checkpoint was written"})
+        kept_at = f"its checkpoint at the {kept.checkpoint_at} is kept"
+        return Ending("stopped", {"message": f"{stopped}; {kept_at}: {RESUME}"}, hint=RESUME)
     if isinstance(event, RunDiverged):
-        message = f"{event.message} {_kept(kept, resume=False)}"
+        message = f"{event.message} {_kept(kept)}"
         return Ending("diverged", {"message": message}, ("Run diverged", event.message))
     if isinstance(event, RunFailed):
         message = f"training failed: {event.error}"
@@ -231,12 +269,10 @@ def run_ending(event: Event, kept: Kept | None) -> Ending | None:
     return None
 
 
-def _kept(kept: Kept | None, resume: bool) -> str:
-    """What of the run is on disk, and (for a stopped run) how to go on."""
+def _kept(kept: Kept | None) -> str:
+    """What of a diverged run is on disk."""
     if kept is None or kept.checkpoint_at is None:
         return "no checkpoint was written"
-    if resume:
-        return f"its checkpoint at the {kept.checkpoint_at} is kept: ctrl+o resumes it"
     return f"The last good checkpoint (the {kept.checkpoint_at}) is kept."
 
 
@@ -248,25 +284,57 @@ def _table(view: RunView) -> Table:
     table.add_row("device", Text(view.device or "–"))
     table.add_row("seed", "–" if view.seed is None else str(view.seed))
     table.add_row("epoch", f"{_epoch_text(view.epoch)} / {view.epochs}" if view.epochs else "–")
-    table.add_row(
-        "speed", f"{view.examples_per_sec:,.0f} examples/sec" if view.examples_per_sec else "–"
-    )
+    table.add_row("speed", _speed(view))
     table.add_row("elapsed", f"{_clock(view.elapsed)}   ETA {_clock(view.eta)}")
     if _has_machine(view):
-        machine = machine_text(
-            view.process, view.threads, view.device_memory, view.device_memory_peak
-        )
-        table.add_row("machine", Text(machine, overflow="fold"))
+        table.add_row("machine", Wrapped(_machine(view), after=" "))
     table.add_row("lr", "–" if view.lr is None or view.lr != view.lr else f"{view.lr:.4g}")
     table.add_row("train", _metrics(view.train_loss, view.train_acc))
     test = (
         f"acc {view.test_acc:.3f} (epoch {view.test_epoch})" if view.test_acc is not None else "–"
     )
     table.add_row("test", test)
-    table.add_row("data", Text(view.data_source or "–", style="dim"))
+    data = view.data_source.split(" (")[0] if view.narrow else view.data_source
+    table.add_row("data", Wrapped(data or "–", style="dim"))
     if view.run_dir:
-        table.add_row("kept in", Text(view.run_dir, style="dim", overflow="fold"))
+        run_dir = _cut_path(view.run_dir, NARROW_PATH) if view.narrow else view.run_dir
+        table.add_row("kept in", Wrapped(run_dir, after="/,", style="dim"))
     return table
+
+
+def _speed(view: RunView) -> str:
+    """The latest report's examples/sec; once the run finished, the summary line's figure in
+    the summary line's words, so that the panel shows one number for it."""
+    if not view.examples_per_sec:
+        return "–"
+    if view.final_speed:
+        return examples_per_sec_text(view.examples_per_sec)
+    return f"{view.examples_per_sec:,.0f} examples/sec"
+
+
+def _cut_path(path: str, most: int) -> str:
+    """A path of at most `most` characters: the folders nearest the run (its own always) after
+    "…/" where the whole is longer."""
+    if len(path) <= most:
+        return path
+    parts = path.split("/")
+    kept = [parts.pop()]
+    while parts and len("…/" + "/".join([parts[-1], *kept])) <= most:
+        kept.insert(0, parts.pop())
+    return "…/" + "/".join(kept)
+
+
+def _lines(view: RunView) -> tuple[object, ...]:
+    """What decides how many lines the table takes: the rows whose text can wrap. The layout,
+    which costs the UI thread, is recomputed only when it changes (the machine's figures
+    change every second, their length seldom)."""
+    return view.data_source, view.run_dir, len(_machine(view)), view.narrow
+
+
+def _machine(view: RunView) -> str:
+    if not _has_machine(view):
+        return ""
+    return machine_text(view.process, view.threads, view.device_memory, view.device_memory_peak)
 
 
 def _has_machine(view: RunView) -> bool:
@@ -284,9 +352,9 @@ def _progress(view: RunView) -> ProgressBar:
 
 
 def _summary(view: RunView) -> Group:
-    parts = [Text(line, style="bold") for line in view.summary]
+    parts = [Wrapped(line, after=",", style="bold") for line in view.summary]
     if view.message:
-        parts.append(Text(view.message, style=STATE_STYLES.get(view.state, "")))
+        parts.append(Wrapped(view.message, style=STATE_STYLES.get(view.state, "")))
     return Group(*parts)
 
 

@@ -38,7 +38,7 @@ from lenet_tui.ui.machine import MachineMeter
 from lenet_tui.ui.messages import ModelPreview, RunEnded, RunOpened, TrainingEvent, WeightsSnapshot
 from lenet_tui.ui.widgets.config_form import ConfigForm
 from lenet_tui.ui.widgets.health_panel import HealthPanel
-from lenet_tui.ui.widgets.metrics_plot import MetricsPlot, legend
+from lenet_tui.ui.widgets.metrics_plot import ENDED_TITLE, WAITING_TITLE, MetricsPlot, legend
 from lenet_tui.ui.widgets.run_status import RunState, RunStatus, run_ending
 
 Clock = Callable[[], float]
@@ -70,6 +70,7 @@ class TrainView(Horizontal):
         self._worker: Worker[None] | None = None
         self._meter: MachineMeter | None = None
         """Reads the process's CPU and memory during a run."""
+        self._toast = ""  # what the end of the run notifies: RunEnded carries it to the screen
 
     def compose(self) -> ComposeResult:
         with ContentSwitcher(initial="form", id="side"):
@@ -93,8 +94,8 @@ class TrainView(Horizontal):
         return self.driver is not None
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """ctrl+t only once a run has reported layer health."""
-        return self.health.has_health if action == "toggle_health" else True
+        """ctrl+t, except where a Ray grid's table of runs hides the layer table."""
+        return not (action == "toggle_health" and self.has_class("-ray-grid"))
 
     def action_toggle_health(self) -> None:
         self.health.toggle()
@@ -144,12 +145,9 @@ class TrainView(Horizontal):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="preview")
     def preview_model(self, key: object, config: TrainConfig, data: Dataset | None) -> None:
-        """Build the form's model off the UI thread.
-
-        No torch work runs on the UI thread: a thread that runs a parallel torch op keeps an
-        OpenMP pool for life, which slows training (see lenet_tui.ui.worker_threads); a worker's
-        thread and pool end with the worker.
-        """
+        """Build the form's model off the UI thread: a thread that runs a parallel torch op keeps
+        an OpenMP pool for life, which slows training (see lenet_tui.ui.worker_threads); a
+        worker's thread and pool end with the worker."""
         layers = layer_table(build_lenet(config.model))
         inspector = None if data is None else Inspector.untrained(config.model, config.seed, data)
         self.post_message(ModelPreview(key, layers, inspector))
@@ -173,13 +171,14 @@ class TrainView(Horizontal):
 
     def show_run_starting(self, config: TrainConfig, start_epoch: int = 0) -> None:
         """Clear the plot and switch the side panel from the form to the run's status."""
-        self.query_one(MetricsPlot).reset(config.epochs)
+        self.query_one(MetricsPlot).reset(config.epochs, empty=WAITING_TITLE)
         self.query_one("#legend", Static).update(legend(lr=config.schedule != "constant"))
         self.query_one("#side", ContentSwitcher).current = "status"
         self.form.disabled = True  # hidden during the run: keys must not edit it unseen
         focused = self.screen.focused
         if focused is None or self.form in focused.ancestors_with_self:
             self.health.focus_shown()
+        self.health.wait_for_run()
         self._meter = MachineMeter(self._clock)
         self.status.start_run(config.epochs, config.seed, start_epoch, self._clock())
 
@@ -209,10 +208,8 @@ class TrainView(Horizontal):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="train")
     def train(self, driver: RunDriver) -> None:
-        """Iterate the driver and post what it yields (weights at the start and each epoch end).
-
-        The driver writes the run's files while the engine is paused between events.
-        """
+        """Iterate the driver and post what it yields (weights at the start and each epoch end);
+        the driver writes the run's files while the engine is paused between events."""
         try:
             driver.open()
         except LenetError as exc:
@@ -246,9 +243,7 @@ class TrainView(Horizontal):
             self.status.note_progress(event, now)
         elif isinstance(event, EpochEnd):
             plot.add_test(event.epoch, event.test_acc)
-            self.status.note(
-                epoch=float(event.epoch), test_acc=event.test_acc, test_epoch=event.epoch
-            )
+            self.status.note_test(event)
         elif isinstance(event, (RunPaused, RunResumed)):
             self.status.show_pause(event, now)
         else:
@@ -260,6 +255,7 @@ class TrainView(Horizontal):
             self._end_run(ending.state, now=now, **ending.changes)
             if ending.alert:
                 self.notify(ending.alert[1], title=ending.alert[0], severity="error", timeout=30)
+            self._toast = "" if ending.alert else ending.toast
 
     @on(Worker.StateChanged)
     def worker_ended(self, event: Worker.StateChanged) -> None:
@@ -271,7 +267,7 @@ class TrainView(Horizontal):
             self.notify(error, title="Training failed", severity="error", timeout=30)
         self.driver = None
         self.form.disabled = False
-        self.post_message(RunEnded())
+        self.post_message(RunEnded("" if event.state == WorkerState.ERROR else self._toast))
 
     def tick(self) -> None:
         """Once a second during a run: show the figures that arrived since the last tick.
@@ -291,9 +287,10 @@ class TrainView(Horizontal):
         self.health.draw_new()
 
     def _end_run(self, state: RunState, **changes: object) -> None:
-        self.status.show(state=state, **changes)
-        self.query_one(MetricsPlot).draw_new_points()
-        self.notify(f"run {state}; ctrl+n for a new run", timeout=5)
+        self.status.note(state=state, **changes)
+        self.query_one(MetricsPlot).say_when_empty(ENDED_TITLE)
+        self.redraw()  # with the last reports, which came after the last tick
+        self.health.run_ended()
 
 
 def _replay(plot: MetricsPlot, status: RunStatus, history: Sequence[Event], upto: int) -> None:
