@@ -89,7 +89,7 @@ class ResumeScreen(ModalScreen[Path | None]):
     @on(DataTable.RowHighlighted)
     def show_detail(self) -> None:
         run = self.highlighted
-        self.query_one("#resume-detail", Static).update(Text(_detail(run) if run else ""))
+        self.query_one("#resume-detail", Static).update(_detail(run) if run else Text(""))
 
     @on(DataTable.RowSelected)
     def row_selected(self) -> None:
