@@ -68,7 +68,8 @@ def run_headless(
     err_file = stderr or sys.stderr
     out = Console(file=stdout or sys.stdout, highlight=False, soft_wrap=True)
     err = Console(file=err_file, highlight=False, soft_wrap=True)
-    resolve_device(config.device)  # refuse an absent device before spending time on the data
+    # refuse an absent device, or bf16 where it is not native, before spending time on the data
+    resolve_device(config.device, config.precision)
     if run_dir is not None:
         RunFolder(run_dir).refuse_if_used()  # before --metrics-out is opened (emptied)
     kept = KeptRun.open(resume) if resume is not None else None
@@ -189,8 +190,10 @@ def class_table_renderable(results: tuple[ClassResult, ...]) -> Table:
 
 def _print_run_header(out: Console, event: RunStarted, folder: Path) -> None:
     out.print(f"data: {event.data_source}", markup=False)
+    precision = event.config.get("precision", "fp32")
+    device = event.device if precision == "fp32" else f"{event.device} ({precision} autocast)"
     out.print(
-        f"device: {event.device}, seed: {event.config['seed']}, "
+        f"device: {device}, seed: {event.config['seed']}, "
         f"{event.train_examples:,} training / {event.test_examples:,} test images"
     )
     resumed = f" (resumed after epoch {event.start_epoch})" if event.start_epoch else ""
