@@ -32,6 +32,7 @@ from lenet_tui.engine.events import (
     RunStarted,
     RunStopped,
     TrainProgress,
+    device_label,
     summary_lines,
 )
 from lenet_tui.errors import (
@@ -190,10 +191,8 @@ def class_table_renderable(results: tuple[ClassResult, ...]) -> Table:
 
 def _print_run_header(out: Console, event: RunStarted, folder: Path) -> None:
     out.print(f"data: {event.data_source}", markup=False)
-    precision = event.config.get("precision", "fp32")
-    device = event.device if precision == "fp32" else f"{event.device} ({precision} autocast)"
     out.print(
-        f"device: {device}, seed: {event.config['seed']}, "
+        f"device: {device_label(event)}, seed: {event.config['seed']}, "
         f"{event.train_examples:,} training / {event.test_examples:,} test images"
     )
     resumed = f" (resumed after epoch {event.start_epoch})" if event.start_epoch else ""

@@ -7,7 +7,7 @@ import json
 
 import pytest
 import torch
-from dashboard_helpers import make_app, notes, running, wait_until
+from dashboard_helpers import make_app, notes, running, view, wait_until
 from inside_fixtures import confusion_of
 from textual.widgets import Select
 
@@ -101,6 +101,17 @@ async def test_the_form_offers_bf16_and_a_cpu_without_it_refuses_the_start(
         await wait_until(pilot, lambda: notes(app, "Cannot start"))
         assert notes(app, "Cannot start") == [f"precision: {NO_BF16}"]
         assert not running(app)
+
+
+async def test_a_bf16_run_from_the_form_says_bf16_beside_its_device(native_bf16, tiny_dataset):
+    app = make_app(tiny_dataset)
+    async with app.run_test() as pilot:
+        app.query_one("#field-precision", Select).value = "bf16"
+        await pilot.pause()
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: view(app).state == "finished")
+        assert view(app).device == "cpu (bf16 autocast)"
+        assert app.dashboard.last_folder.joinpath("config.toml").read_text().count("bf16") == 1
 
 
 def dtypes_seen(trainer: Trainer) -> tuple[set, set, list]:

@@ -359,3 +359,9 @@ def summary_lines(finished: RunFinished) -> tuple[str, str]:
         f"test acc {finished.test_acc:.3f}",
         f"{finished.examples_per_sec:.1f} examples/sec on {finished.device}",
     )
+
+
+def device_label(started: RunStarted) -> str:
+    """The device a run trains on, as both front ends show it: `cpu`, `cpu (bf16 autocast)`."""
+    precision = started.config.get("precision", "fp32")
+    return started.device if precision == "fp32" else f"{started.device} ({precision} autocast)"
