@@ -16,7 +16,7 @@ from lenet_tui.engine.config import ModelConfig, TrainConfig
 from lenet_tui.engine.events import EpochEnd, RunFinished, TrainProgress
 from lenet_tui.engine.health import HealthProbe
 from lenet_tui.engine.model import build_lenet
-from lenet_tui.engine.precision import autocast
+from lenet_tui.engine.precision import autocast, check_precision
 from lenet_tui.engine.training import Trainer
 from lenet_tui.errors import ConfigError, LenetError
 from lenet_tui.runs.checkpoint import load_checkpoint
@@ -176,3 +176,17 @@ def test_layer_health_of_a_bf16_step_reads_as_the_fp32_one(tiny_dataset):
     for fp32, bf16 in zip(figures["fp32"], figures["bf16"], strict=True):
         assert bf16.mean == pytest.approx(fp32.mean, rel=0.02)
         assert bf16.std == pytest.approx(fp32.std, rel=0.05)
+
+
+def test_a_gpu_without_native_bf16_is_named_in_the_refusal(monkeypatch):
+    monkeypatch.setattr(torch.version, "hip", None)
+    monkeypatch.setattr(torch.cuda, "get_device_capability", lambda device: (7, 5))
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda device: "Tesla T4")
+    with pytest.raises(ConfigError) as refused:
+        check_precision("bf16", torch.device("cuda:0"))
+    assert refused.value.problem == (
+        "cuda:0 (Tesla T4) has no native bf16 (compute capability 8.0+); use fp32"
+    )
+    check_precision("fp32", torch.device("cuda:0"))  # fp32 runs anywhere
+    monkeypatch.setattr(torch.cuda, "get_device_capability", lambda device: (8, 0))
+    check_precision("bf16", torch.device("cuda:0"))
