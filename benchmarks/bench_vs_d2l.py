@@ -4,8 +4,11 @@ The d2l side is the book's PyTorch code (chapter "LeNet"): torchvision's Fashion
 ToTensor, DataLoader(num_workers=4), and the book's timer, which runs around each training step
 only (data loading and evaluation are not timed). lenet-tui's figure is the engine's own
 examples/sec: every training batch's wall time, batch gathering included, evaluation excluded.
+`--precision bf16` trains lenet-tui's side under bf16 autocast; the d2l loop stays the book's
+fp32.
 
     python benchmarks/bench_vs_d2l.py --epochs 10
+    python benchmarks/bench_vs_d2l.py --epochs 10 --precision bf16
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from torch import nn
 from torch.utils import data
 from torchvision import transforms
 
-from lenet_tui.engine.config import TrainConfig
+from lenet_tui.engine.config import PRECISIONS, TrainConfig
 from lenet_tui.engine.data import bundled_data_dir, load_dataset
 from lenet_tui.engine.events import RunFinished
 from lenet_tui.engine.model import build_lenet
@@ -98,9 +101,11 @@ def d2l_train_ch6(epochs: int, lr: float, batch_size: int, device: torch.device)
     }
 
 
-def lenet_tui_engine(epochs: int, lr: float, batch_size: int, device: str) -> dict:
+def lenet_tui_engine(epochs: int, lr: float, batch_size: int, device: str, precision: str) -> dict:
     wall_start = time.perf_counter()
-    config = TrainConfig(lr=lr, epochs=epochs, batch_size=batch_size, device=device, seed=0)
+    config = TrainConfig(
+        lr=lr, epochs=epochs, batch_size=batch_size, device=device, precision=precision, seed=0
+    )
     events = list(Trainer(config, load_dataset()).run())
     finished = events[-1]
     assert isinstance(finished, RunFinished), finished
@@ -119,6 +124,7 @@ def main() -> None:
     parser.add_argument("--lr", type=float, default=0.9)
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--precision", choices=PRECISIONS, default="fp32", help="lenet-tui's")
     args = parser.parse_args()
     torch.manual_seed(0)
     # d2l asks for 4 workers whatever the core count: the header says so once, not every epoch.
@@ -126,13 +132,16 @@ def main() -> None:
     print(
         f"torch {torch.__version__}, {os.cpu_count()} cores, {torch.get_num_threads()} threads, "
         f"d2l DataLoader with 4 workers, device {args.device}, "
-        f"{args.epochs} epochs, lr {args.lr}, batch {args.batch_size}"
+        f"{args.epochs} epochs, lr {args.lr}, batch {args.batch_size}, "
+        f"lenet-tui in {args.precision} (d2l in fp32)"
     )
     results = {
         "d2l train_ch6": d2l_train_ch6(
             args.epochs, args.lr, args.batch_size, torch.device(args.device)
         ),
-        "lenet-tui": lenet_tui_engine(args.epochs, args.lr, args.batch_size, args.device),
+        "lenet-tui": lenet_tui_engine(
+            args.epochs, args.lr, args.batch_size, args.device, args.precision
+        ),
     }
     for name, r in results.items():
         print(

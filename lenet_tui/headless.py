@@ -33,6 +33,7 @@ from lenet_tui.engine.events import (
     RunStarted,
     RunStopped,
     TrainProgress,
+    device_label,
     summary_lines,
 )
 from lenet_tui.errors import (
@@ -69,7 +70,8 @@ def run_headless(
     err_file = stderr or sys.stderr
     out = Console(file=stdout or sys.stdout, highlight=False, soft_wrap=True)
     err = Console(file=err_file, highlight=False, soft_wrap=True)
-    resolve_device(config.device)  # refuse an absent device before spending time on the data
+    # refuse an absent device, or bf16 where it is not native, before spending time on the data
+    resolve_device(config.device, config.precision)
     kept = _checked_folders(run_dir, resume, metrics_out)
     settings = kept.config if kept else config
     dataset = load_dataset(kept.data_source(data) if kept else data or BUNDLED, settings.dataset)
@@ -209,7 +211,7 @@ def class_table_renderable(results: tuple[ClassResult, ...]) -> Table:
 def _print_run_header(out: Console, event: RunStarted, folder: Path) -> None:
     out.print(f"data: {event.data_source}", markup=False)
     out.print(
-        f"device: {event.device}, seed: {event.config['seed']}, "
+        f"device: {device_label(event)}, seed: {event.config['seed']}, "
         f"{event.train_examples:,} training / {event.test_examples:,} test images"
     )
     resumed = f" (resumed after epoch {event.start_epoch})" if event.start_epoch else ""

@@ -68,8 +68,8 @@ def run_headless_grid(
     out, err = stdout or sys.stdout, stderr or sys.stderr
     configs = [config for _, _, config in grid.configs()]
     if ray is None:  # on Ray, the cluster's machines have the devices
-        for device in sorted({config.device for config in configs}):
-            resolve_device(device)
+        for device, precision in sorted({(c.device, c.precision) for c in configs}):
+            resolve_device(device, precision)
     else:  # Ray missing or its head not answering: said before anything is written
         require_ray()
         check_answers(ray)

@@ -8,6 +8,7 @@ import pytest
 from idx_fixtures import make_tiny_dataset, write_dataset
 from textual.widgets import Input
 
+from lenet_tui.engine import precision
 from lenet_tui.engine.data import Dataset
 
 
@@ -62,3 +63,19 @@ def local_ray():
              logging_level=logging.ERROR)  # fmt: skip
     yield ray
     ray.shutdown()
+
+
+def _say_cpu_bf16(monkeypatch: pytest.MonkeyPatch, native: bool) -> None:
+    monkeypatch.setattr(precision, "cpu_has_native_bf16", lambda: native)
+
+
+@pytest.fixture
+def native_bf16(monkeypatch: pytest.MonkeyPatch) -> None:
+    """This CPU is said to have native bf16: bf16 runs train here (emulated where it has not)."""
+    _say_cpu_bf16(monkeypatch, True)
+
+
+@pytest.fixture
+def no_native_bf16(monkeypatch: pytest.MonkeyPatch) -> None:
+    """This CPU is said to lack native bf16 (AVX512_BF16, AMX), whatever the machine has."""
+    _say_cpu_bf16(monkeypatch, False)

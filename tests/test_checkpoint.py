@@ -53,13 +53,15 @@ def initial_state(tiny_dataset) -> TrainState:
             "augment": "flip+shift",
         },
         {"optimizer": "adamw", "schedule": "cosine", "weight_decay": 0.01, "lr": 0.003},
+        {"precision": "bf16"},
     ],
-    ids=["relu", "batch-norm", "sgd-momentum-onecycle", "adamw-cosine"],
+    ids=["relu", "batch-norm", "sgd-momentum-onecycle", "adamw-cosine", "bf16"],
 )
 def test_a_run_resumed_from_a_checkpoint_file_ends_like_an_uninterrupted_one(
-    changes, tiny_dataset, tmp_path
+    changes, tiny_dataset, tmp_path, native_bf16
 ):
-    """Momentum buffers, Adam's moments and the schedule's position travel in the checkpoint."""
+    """Momentum buffers, Adam's moments and the schedule's position travel in the checkpoint
+    (bf16 trains here whatever the CPU has: native_bf16 says it has it)."""
     config = dataclasses.replace(ENGINE_QUICK, epochs=3, **changes)
     whole = list(Trainer(config, tiny_dataset).run())
     path = tmp_path / "checkpoint.pt"

@@ -113,6 +113,7 @@ def _bad_magic_dir(tmp_path: Path, tiny_data_dir: Path) -> Path:
         (["--weight-decay", "2"], r"--weight-decay: must be a number in 0..1"),
         (["--patience", "-1"], r"--patience: must be an integer in 0..1000"),
         (["--schedule", "linear"], r"argument --schedule: invalid choice"),
+        (["--precision", "fp16"], r"argument --precision: invalid choice: 'fp16'"),
         (["--dataset", "mnist", "--data-dir", "{fashion}"], r"not MNIST|no MNIST IDX files"),
         (["--seed", "abc"], r"argument --seed: expected an integer or 'random', got 'abc'"),
         (["--data-dir", "{missing}"], r"does not exist"),

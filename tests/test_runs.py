@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from test_cli import QUICK, REPO, lenet_tui
 
+from lenet_tui.engine.precision import cpu_has_native_bf16
 from lenet_tui.runs.checkpoint import load_checkpoint
 from lenet_tui.runs.config_file import load_config_file
 
@@ -70,8 +71,15 @@ def without_timings(events: list[dict], kinds: tuple[str, ...]) -> list[dict]:
 
 @pytest.mark.parametrize(
     "training",
-    [[], ["--momentum", "0.9", "--schedule", "onecycle", "--augment", "flip+shift"]],
-    ids=["book", "momentum-onecycle-augment"],
+    [
+        [],
+        ["--momentum", "0.9", "--schedule", "onecycle", "--augment", "flip+shift"],
+        pytest.param(
+            ["--precision", "bf16"],
+            marks=pytest.mark.skipif(not cpu_has_native_bf16(), reason="no native bf16 here"),
+        ),
+    ],
+    ids=["book", "momentum-onecycle-augment", "bf16"],
 )
 def test_a_run_killed_mid_epoch_resumes_to_the_metrics_of_an_uninterrupted_run(
     training, tiny_data_dir, tmp_path

@@ -15,6 +15,7 @@ OPTIMIZERS = ("sgd", "adam", "adamw")
 SCHEDULES = ("constant", "step", "cosine", "onecycle")
 AUGMENTS = ("none", "flip", "shift", "flip+shift")
 DATASETS = ("fashion-mnist", "mnist")
+PRECISIONS = ("fp32", "bf16")
 MAX_KERNEL_SIZE = 13  # the book's two blocks still leave conv2 a >=2x2 map (28 -> 14 -> 2)
 IMAGE_SIZE = 28
 MAX_LR = 1e38  # SGD applies lr to float32 weights; a larger value overflows float32
@@ -114,6 +115,10 @@ class TrainConfig:
     """Examples per SGD step, 1..65536."""
     device: str = "auto"
     """auto (cuda, then mps, then cpu), cpu, cuda, cuda:N or mps."""
+    precision: str = "fp32"
+    """fp32 (the book's numbers) or bf16: each step's forward pass under bfloat16 autocast, on
+    a device with native bf16 only; the weights, the optimizer, the loss and the test pass stay
+    float32."""
     seed: int | None = 0
     """Seeds weight init and shuffling; the same seed on CPU gives the same metrics.
 
@@ -171,6 +176,7 @@ class TrainConfig:
                 ("schedule", SCHEDULES),
                 ("augment", AUGMENTS),
                 ("dataset", DATASETS),
+                ("precision", PRECISIONS),
             ),
         )
         if not _is_int_in(self.patience, 0, 1000):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import torch
 
+from lenet_tui.engine.precision import check_precision
 from lenet_tui.errors import ConfigError
 
 
@@ -15,14 +16,15 @@ def available_devices() -> list[str]:
     return [*names, "cpu"]
 
 
-def resolve_device(name: str) -> torch.device:
-    """auto picks cuda, then mps, then cpu; any other name must exist on this machine."""
+def resolve_device(name: str, precision: str = "fp32") -> torch.device:
+    """auto picks cuda, then mps, then cpu; any other name must exist on this machine, and
+    run `precision` natively (ConfigError for the device or the precision otherwise)."""
     present = available_devices()
-    if name == "auto":
-        return torch.device(present[0])
-    wanted = "cuda:0" if name == "cuda" else name
+    wanted = present[0] if name == "auto" else "cuda:0" if name == "cuda" else name
     if wanted not in present:
         raise ConfigError(
             "device", f"{name} is not available on this machine; available: {', '.join(present)}"
         )
-    return torch.device(wanted)
+    device = torch.device(wanted)
+    check_precision(precision, device)
+    return device

@@ -25,6 +25,10 @@ class Evaluation(NamedTuple):
 def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> Evaluation:
     """Loss, accuracy and confusion matrix of `model` on (x, y), in eval mode.
 
+    Always in float32, whatever precision the run trains in: the test metrics are those of the
+    float32 weights a checkpoint keeps, and the confusion matrix agrees with the predictions the
+    Errors and Activations tabs compute from a float32 copy of them.
+
     Accuracy is the confusion matrix's diagonal over its total, so the two always agree. The
     counts travel to the host as floats with the loss (one sync): exact up to 2**24 images.
     """

@@ -364,3 +364,9 @@ def summary_lines(finished: RunFinished) -> tuple[str, str]:
 def examples_per_sec_text(examples_per_sec: float) -> str:
     """A run's speed as d2l's summary line writes it: `15234.1 examples/sec`."""
     return f"{examples_per_sec:.1f} examples/sec"
+
+
+def device_label(started: RunStarted) -> str:
+    """The device a run trains on, as both front ends show it: `cpu`, `cpu (bf16 autocast)`."""
+    precision = started.config.get("precision", "fp32")
+    return started.device if precision == "fp32" else f"{started.device} ({precision} autocast)"

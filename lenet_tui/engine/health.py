@@ -119,7 +119,8 @@ class HealthProbe:
 
     def _hook(self, index: int, kind: str) -> Callable[..., None]:
         def hook(module: nn.Module, inputs: object, output: torch.Tensor) -> None:
-            self._stats[index] = activation_figures(output.detach(), kind)
+            # bf16 outputs (under autocast) in float32: the std is a difference of moments
+            self._stats[index] = activation_figures(output.detach().float(), kind)
 
         return hook
 

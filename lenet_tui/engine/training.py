@@ -40,6 +40,7 @@ from lenet_tui.engine.health import HealthProbe
 from lenet_tui.engine.machine import machine_figures, reset_peak
 from lenet_tui.engine.model import build_lenet, count_parameters, layer_table
 from lenet_tui.engine.optim import build_optimizer, build_schedule
+from lenet_tui.engine.precision import autocast
 from lenet_tui.engine.run_control import RunControl
 from lenet_tui.engine.train_state import (
     Loop,
@@ -77,7 +78,7 @@ class Trainer:
         config.validate()
         seed = config.seed if config.seed is not None else secrets.randbelow(2**31)
         self.config = dataclasses.replace(config, seed=seed)
-        self.device = resolve_device(config.device)
+        self.device = resolve_device(config.device, config.precision)
         if data.name != config.dataset:
             raise DataError(
                 f"the settings ask for {config.dataset} but the data loaded is {data.name} "
@@ -243,7 +244,8 @@ class Trainer:
         if watch:
             loop.health.arm()
         try:
-            _train_step(loop.model, loop.optimizer, x, y, sums.loss, sums.correct)
+            _train_step(loop.model, loop.optimizer, x, y, sums.loss, sums.correct,
+                        self.config.precision)  # fmt: skip
         finally:
             loop.health.disarm()
         loop.step += 1
@@ -334,11 +336,18 @@ def _train_step(
     y: torch.Tensor,
     loss_sum: torch.Tensor,
     correct: torch.Tensor,
+    precision: str = "fp32",
 ) -> None:
-    """One SGD step; adds the batch's summed loss and correct count to the device accumulators."""
+    """One SGD step; adds the batch's summed loss and correct count to the device accumulators.
+
+    With bf16 the forward pass runs under autocast; the weights and their gradients stay
+    float32 (autocast casts a bf16 copy of each weight for its op, and backward casts back).
+    """
     optimizer.zero_grad(set_to_none=True)
-    logits = model(x)
-    loss = F.cross_entropy(logits, y)
+    with autocast(precision, x.device):
+        logits = model(x)
+    # The loss in float32: bf16 logits would round it, and the gradient it starts, to 3 digits.
+    loss = F.cross_entropy(logits.float(), y)
     loss.backward()
     optimizer.step()
     with torch.no_grad():

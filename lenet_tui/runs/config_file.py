@@ -110,6 +110,7 @@ def dump_config(config: TrainConfig) -> str:
         f"epochs = {config.epochs}\n"
         f"batch_size = {config.batch_size}\n"
         f"device = {_toml_string(config.device)}\n"
+        f"precision = {_toml_string(config.precision)}\n"
         f"seed = {seed}\n"
         f"augment = {_toml_string(config.augment)}\n"
         f"patience = {config.patience}\n"
@@ -167,7 +168,7 @@ def _check_run_types(values: dict) -> dict[str, str]:
 
 def _check_optimizer_types(values: dict) -> dict[str, str]:
     problems = {}
-    for name in ("device", "optimizer", "schedule", "augment", "dataset"):
+    for name in ("device", "optimizer", "schedule", "augment", "dataset", "precision"):
         if name in values and not isinstance(values[name], str):
             problems[name] = f"must be a string, got {_show(values[name])}"
     for name, allowed in (("momentum", ">= 0 and < 1"), ("weight_decay", "in 0..1")):

@@ -124,8 +124,8 @@ class GridSession:
         from lenet_tui.engine.devices import resolve_device  # imports torch
 
         grid = _plan(config, spec, seeds, data)
-        for device in sorted({run_config.device for _, _, run_config in grid.configs()}):
-            resolve_device(device)
+        for device, precision in sorted({(c.device, c.precision) for _, _, c in grid.configs()}):
+            resolve_device(device, precision)
         grid = grid.create(run_dir)
         try:
             driver = grid.runs[0].driver(data)

@@ -29,12 +29,12 @@ def run_dashboard(
     fills the form's ray fields (`lenet-tui --ray [ADDRESS]`: a grid from the form trains on
     Ray; Ray itself is checked by the form, and joined when the grid starts).
 
-    An absent --device, a --data-dir without the four files, a --run-dir that already holds a
-    run, a --resume folder that is not a run's, or no terminal to draw on and read keys from, is
-    refused here with one line before the screen changes; anything that goes wrong later is
-    shown inside the app.
+    An absent --device (or one without native bf16, for --precision bf16), a --data-dir without
+    the four files, a --run-dir that already holds a run, a --resume folder that is not a run's,
+    or no terminal to draw on and read keys from, is refused here with one line before the
+    screen changes; anything that goes wrong later is shown inside the app.
     """
-    resolve_device(config.device)
+    resolve_device(config.device, config.precision)
     if data is not None and data.data_dir is not None and not data.download:
         find_idx_files(data.data_dir, config.dataset)
     if resume is not None:

@@ -22,6 +22,7 @@ from lenet_tui.engine.config import (
     INITS,
     OPTIMIZERS,
     POOLINGS,
+    PRECISIONS,
     SCHEDULES,
     TrainConfig,
 )
@@ -104,6 +105,7 @@ FIELDS = (
     Field("augment", "augment", "choice", AUGMENTS),
     Field("patience", "patience", parse=_parse_int, show=str),
     Field("device", "device", "choice"),
+    Field("precision", "precision", "choice", PRECISIONS),
     Field("seed", "seed", parse=_parse_seed, show=lambda s: "random" if s is None else str(s)),
     Field("activation", "activation", "choice", ACTIVATIONS, model=True),
     Field("pooling", "pooling", "choice", POOLINGS, model=True),

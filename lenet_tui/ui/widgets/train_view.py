@@ -29,6 +29,7 @@ from lenet_tui.engine.events import (
     RunResumed,
     RunStarted,
     TrainProgress,
+    device_label,
 )
 from lenet_tui.engine.inspection import Inspector
 from lenet_tui.engine.model import build_lenet, layer_table
@@ -236,7 +237,7 @@ class TrainView(Horizontal):
         event, now, plot = message.event, self._clock(), self.query_one(MetricsPlot)
         if isinstance(event, RunStarted):
             self.health.show_layers(event.layers, new_run=True)
-            self.status.show(device=event.device, data_source=event.data_source, now=now)
+            self.status.show(device=device_label(event), data_source=event.data_source, now=now)
         elif isinstance(event, TrainProgress):  # shown at the next tick, like every figure below
             plot.add_train(event.epoch, event.train_loss, event.train_acc, event.lr)
             self.health.note(event)
