@@ -1,9 +1,12 @@
-"""`lenet-tui --no-ui --grid SPEC`: train a grid's runs in turn, headless, and print its table.
+"""`lenet-tui --no-ui --grid SPEC`: train a grid's runs in turn (or at once on Ray, with the
+setup of lenet_tui.headless_ray), headless, and print its table.
 
-stdout gets the grid folder and, at the end, the table (one row per combination); stderr gets
-one line as each run starts and one per finished epoch. Ctrl-C (SIGINT) or SIGTERM stops the
-run in flight after its batch, as for a single run: it keeps its last epoch's checkpoint, no
-further run starts, and `lenet-tui --no-ui --resume GRID_DIR` goes on (the stopped run from its
+One loop (`follow_grid`) follows either grid runner (lenet_tui.runs.grid_runner). stdout gets
+the grid folder and, at the end, the table (one row per combination); stderr gets one line as
+each run starts, one per finished epoch, and one for a run that failed, diverged or lost its
+worker: such a run ends alone and the grid goes on. Ctrl-C (SIGINT) or SIGTERM stops the runs
+in flight after their batch, as for a single run: each keeps its last epoch's checkpoint, no
+further run starts, and `lenet-tui --no-ui --resume GRID_DIR` goes on (a stopped run from its
 checkpoint, which on the CPU ends with the metrics of an uninterrupted run) and ends with the
 same table.
 """
@@ -12,41 +15,20 @@ from __future__ import annotations
 
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
-from lenet_tui.engine.data import Dataset, load_dataset
+from lenet_tui.engine.data import load_dataset
 from lenet_tui.engine.data_source import DataSource
 from lenet_tui.engine.devices import resolve_device
-from lenet_tui.engine.events import EpochEnd, Event, RunDiverged, RunFailed, RunStarted
-from lenet_tui.errors import (
-    EXIT_FAILED,
-    EXIT_INTERRUPTED,
-    EXIT_OK,
-    EXIT_TERMINATED,
-    RunFolderError,
-)
-from lenet_tui.runs.driver import RunDriver
+from lenet_tui.engine.events import EpochEnd, RunDiverged, RunFailed, RunStarted
+from lenet_tui.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_TERMINATED
 from lenet_tui.runs.folder import resume_command
-from lenet_tui.runs.grid import Grid, GridRun, refuse_used_folder
+from lenet_tui.runs.grid import Grid, refuse_used_folder
+from lenet_tui.runs.grid_runner import UNFINISHED, GridRunner, GridUpdate, LocalGridRunner
 from lenet_tui.runs.interrupts import StopOnSignals
 from lenet_tui.runs.ray_setup import RayOptions, check_answers, require_ray
-
-EXIT_FAILED_WITH_TABLE = -1
-"""Some runs failed but the others ended: print the table, then exit with EXIT_FAILED."""
-
-
-class GridStop:
-    """The stop a signal asks for: the run in flight stops after its batch, no other starts."""
-
-    def __init__(self) -> None:
-        self.requested = False
-        self.driver: RunDriver | None = None
-
-    def request_stop(self) -> None:
-        self.requested = True
-        if self.driver is not None:
-            self.driver.request_stop()
 
 
 def run_headless_grid(
@@ -79,13 +61,12 @@ def run_headless_grid(
     names = sorted({config.dataset for config in configs})
     datasets = {name: load_dataset(source, name) for name in names}
     if ray is None:
-        return _train_here(_opened(grid, run_dir, out), datasets, out, err)
+        grid = _opened(grid, run_dir, out)
+        return follow_grid(LocalGridRunner(grid, datasets), out, err)
     from lenet_tui.headless_ray import joined, train_on_ray  # imports ray
 
     with joined(ray, err):  # before the grid's folder: a Ray that cannot start leaves none
-        grid = _opened(grid, run_dir, out)
-        ended = train_on_ray(grid, datasets, ray, err)
-    return _report(grid, ended.code, ended.signal, out, err, ray=ray)
+        return train_on_ray(_opened(grid, run_dir, out), datasets, ray, out, err)
 
 
 def _opened(grid: Grid, run_dir: Path | None, out: TextIO) -> Grid:
@@ -98,53 +79,65 @@ def _opened(grid: Grid, run_dir: Path | None, out: TextIO) -> Grid:
     return grid
 
 
-def _train_here(grid: Grid, datasets: dict[str, Dataset], out: TextIO, err: TextIO) -> int:
-    """The grid's runs in turn in this process; Ctrl-C stops the run in flight."""
-    stop = GridStop()
-    try:
-        with StopOnSignals(stop) as interrupts:
-            code = _train_all(grid.runs, datasets, stop, err)
-    except KeyboardInterrupt:  # a second Ctrl-C: every file was written atomically
-        print(f"interrupted; resume the grid with: {_resume(grid)}", file=err, flush=True)
-        return EXIT_INTERRUPTED
-    signum = (interrupts.received or signal.SIGINT) if stop.requested else None
-    return _report(grid, code, signum, out, err)
-
-
-def _report(
-    grid: Grid,
-    code: int,
-    signum: int | None,
+def follow_grid(
+    runner: GridRunner,
     out: TextIO,
     err: TextIO,
     *,
-    ray: RayOptions | None = None,
+    flags: str = "",
+    announce: Callable[[], str] | None = None,
 ) -> int:
-    """After training: how to go on after a signal, else the table (unless training failed).
-    ray: the grid trained on Ray with these options (several runs were in flight)."""
-    if signum is not None:
-        kept = (
-            "the runs in flight keep their last checkpoints"
-            if ray
-            else "the run in flight keeps its last checkpoint"
-        )
-        name = signal.Signals(signum).name
-        runs = grid.runs
-        done = sum(run.action() == "done" for run in runs)
+    """Train the grid's pending runs with runner, a line on err per event that matters; then
+    how to go on after a signal (Ctrl-C or SIGTERM stops the runs in flight after their batch,
+    each keeping its last checkpoint), else the table; return the exit code. flags: added to
+    the resume command (Ray's); announce: the line said once training begins."""
+    grid, ended = runner.grid, {}
+    resume = f"{resume_command(grid.folder)}{' ' + flags if flags else ''}"
+    total = len(grid.runs)
+    for run in grid.runs:
+        if run.action() == "done":
+            print(f"run {run.number}/{total} {run.name}: done before, in {run.folder}", file=err)
+    try:
+        with StopOnSignals(runner) as interrupts:
+            for update in runner.run():
+                if announce is not None:
+                    print(announce(), file=err, flush=True)
+                    announce = None
+                ended[update.run.number] = update.state
+                _say(update, total, err)
+    except KeyboardInterrupt:  # a second Ctrl-C: every file was written atomically
+        print(f"interrupted; resume the grid with: {resume}", file=err, flush=True)
+        return EXIT_INTERRUPTED
+    if runner.stop_requested:
+        return _stopped(runner, interrupts.received or signal.SIGINT, resume, err)
+    bad = sorted(n for n, state in ended.items() if state in UNFINISHED)
+    if bad:
         print(
-            f"{name}: stopped the grid ({done} of {len(runs)} runs done; {kept}); "
-            f"resume it with: {_resume(grid, ray)}",
+            f"{len(bad)} of {total} runs did not finish (run {', '.join(map(str, bad))}); the "
+            f"table marks them; train them again with: {resume}",
             file=err,
             flush=True,
         )
-        return EXIT_TERMINATED if signum == signal.SIGTERM else EXIT_INTERRUPTED
-    if code == EXIT_INTERRUPTED:
-        print(f"interrupted; resume the grid with: {_resume(grid, ray)}", file=err, flush=True)
-        return code
-    if code != EXIT_OK and code != EXIT_FAILED_WITH_TABLE:
-        return code
     print_table(grid, out)
-    return EXIT_FAILED if code == EXIT_FAILED_WITH_TABLE else EXIT_OK
+    return EXIT_FAILED if bad else EXIT_OK
+
+
+def _stopped(runner: GridRunner, signum: int, resume: str, err: TextIO) -> int:
+    """Say how far the stopped grid got and how to go on; the exit code of the signal."""
+    kept = (
+        "the runs in flight keep their last checkpoints"
+        if runner.parallel > 1
+        else "the run in flight keeps its last checkpoint"
+    )
+    runs = runner.grid.runs
+    done = sum(run.action() == "done" for run in runs)
+    print(
+        f"{signal.Signals(signum).name}: stopped the grid ({done} of {len(runs)} runs done; "
+        f"{kept}); resume it with: {resume}",
+        file=err,
+        flush=True,
+    )
+    return EXIT_TERMINATED if signum == signal.SIGTERM else EXIT_INTERRUPTED
 
 
 def print_table(grid: Grid, out: TextIO) -> None:
@@ -157,62 +150,35 @@ def print_table(grid: Grid, out: TextIO) -> None:
     print(f"grid.csv: {csv_path}", file=out, flush=True)
 
 
-def _train_all(
-    runs: list[GridRun], datasets: dict[str, Dataset], stop: GridStop, err: TextIO
-) -> int:
-    for run in runs:
-        if stop.requested:
-            break
-        prefix = f"run {run.number}/{len(runs)} {run.name}"
-        if run.action() == "done":
-            print(f"{prefix}: done before, in {run.folder}", file=err, flush=True)
-            continue
-        driver = run.driver(datasets[run.config.dataset])
-        with driver:
-            stop.driver = driver
-            if stop.requested:  # asked between runs, before this driver could hear it
-                driver.request_stop()
-            try:
-                outcome = _follow(driver, prefix, err)
-            except RunFolderError as exc:  # disk full or gone while training
-                print(f"{prefix}: training stopped: {exc}", file=err, flush=True)
-                return EXIT_FAILED
-            finally:
-                stop.driver = None
-        if isinstance(outcome, RunFailed):
-            print(f"{prefix}: training failed: {outcome.error}\n{outcome.traceback}", file=err)
-            return EXIT_FAILED
-        if isinstance(outcome, RunDiverged):
-            print(f"{prefix}: {outcome.message} (the grid goes on)", file=err, flush=True)
-    return EXIT_OK
-
-
-def _follow(driver: RunDriver, prefix: str, err: TextIO) -> Event | None:
-    """Train one run, a line per epoch on err; the last event."""
-    outcome, epochs = None, driver.config.epochs
-    for event in driver.run():
-        if isinstance(event, RunStarted):
-            again = f", resumed after epoch {event.start_epoch}" if event.start_epoch else ""
-            folder = driver.kept.folder
-            print(f"{prefix}: started in {folder}{again}", file=err, flush=True)
-        elif isinstance(event, EpochEnd):
-            print(
-                f"{prefix}: epoch {event.epoch}/{epochs} loss {event.train_loss:.3f}, "
-                f"test acc {event.test_acc:.3f}, {event.examples_per_sec:,.0f} examples/sec",
-                file=err,
-                flush=True,
-            )
-        outcome = event
-    return outcome
+def _say(update: GridUpdate, total: int, err: TextIO) -> None:
+    """The stderr line for an update (none for one that says nothing new); a failure's
+    traceback after its line."""
+    run, event = update.run, update.event
+    prefix = f"run {run.number}/{total} {run.name}"
+    line = None
+    if isinstance(event, RunStarted):
+        worker = update.worker
+        where = f" on {worker.node} (pid {worker.pid})" if worker else ""
+        again = f", resumed after epoch {event.start_epoch}" if event.start_epoch else ""
+        line = f"{prefix}: started{where} in {run.folder}{again}"
+    elif isinstance(event, EpochEnd):
+        line = (
+            f"{prefix}: epoch {event.epoch}/{run.config.epochs} loss {event.train_loss:.3f}, "
+            f"test acc {event.test_acc:.3f}, {event.examples_per_sec:,.0f} examples/sec"
+        )
+    elif isinstance(event, RunDiverged):
+        line = f"{prefix}: {event.message} (not retried; the grid goes on)"
+    elif update.state == "failed":
+        line = f"{prefix}: training failed: {update.note} (not retried; the grid goes on)"
+    elif update.state in ("retrying", "lost"):
+        line = f"{prefix}: {update.note}"
+    if line is not None:
+        print(line, file=err, flush=True)
+    if isinstance(event, RunFailed) and event.traceback:
+        print(event.traceback.rstrip("\n"), file=err, flush=True)
 
 
 def _seeds(grid: Grid) -> str:
     if grid.seeds:
         return f", seeds {','.join(map(str, grid.seeds))}"
     return f", seed {grid.base.seed}"
-
-
-def _resume(grid: Grid, ray: RayOptions | None = None) -> str:
-    """The command that goes on with the grid (on Ray again, with ray's flags, if it was)."""
-    assert grid.folder is not None
-    return resume_command(grid.folder) + (f" {ray.flags}" if ray is not None else "")

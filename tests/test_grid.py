@@ -15,6 +15,7 @@ from lenet_tui.errors import LenetError, RunFolderError
 from lenet_tui.runs.event_log import EventLog
 from lenet_tui.runs.folder import RunFolder
 from lenet_tui.runs.grid import GRID_NAME, Grid, run_folders
+from lenet_tui.runs.history import summarise
 
 BASE = TrainConfig(epochs=2, device="cpu")
 
@@ -218,6 +219,8 @@ def test_a_run_that_ended_before_its_first_checkpoint_is_started_again(tmp_path,
     EventLog(make_folder.metrics_path).write(epoch_end(1))
     EventLog(make_folder.metrics_path, append=True).write(epoch_end(2))
     assert run.action() == "done"  # killed after its last epoch, before run_finished
+    # ... and the table and the Runs list say the same of it
+    assert (grid.table().rows[0].state, summarise(make_folder).state) == ("finished", "finished")
 
 
 def test_a_grid_folder_stands_for_its_started_runs_in_an_export(tmp_path):

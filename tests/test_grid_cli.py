@@ -9,10 +9,12 @@ import csv
 import io
 import json
 import os
+import re
 import signal
 from pathlib import Path
 
 import pytest
+from idx_fixtures import make_tiny_dataset, write_dataset
 
 from lenet_tui.cli import main
 from lenet_tui.engine.config import TrainConfig
@@ -142,6 +144,25 @@ def test_ctrl_c_in_the_third_run_then_resume_ends_with_the_uninterrupted_table(
         assert ours == theirs
     for name in RUNS:
         assert accuracies_of(folder / name) == accuracies_of(whole / name)
+
+
+def test_a_run_that_fails_or_diverges_ends_alone_and_the_grid_goes_on_to_its_table(tmp_path):
+    data, folder = tmp_path / "one-example", tmp_path / "grid"
+    write_dataset(data, make_tiny_dataset(n_train=1, n_test=20, seed=0))  # batch norm refuses it
+    code, out, err = cli("--no-ui", "--grid", "batch_norm=true,false lr=0.1,1e30", "--activation",
+                         "relu", "--epochs", "3", "--device", "cpu", "--data-dir", data,
+                         "--run-dir", folder)  # fmt: skip
+    assert code == 1
+    assert [line.split()[-1] for line in out.splitlines()[2:-1]] == [
+        "state", "unfinished", "unfinished", "finished", "diverged"]  # fmt: skip
+    failed = re.findall(r"run (\d)/4 .*: training failed: batch norm needs at least 2", err)
+    assert failed == ["1", "2"]
+    assert re.search(r"run 4/4 .*: diverged at epoch \d, step \d+ .* \(not retried; the", err)
+    assert err.splitlines()[-1] == (
+        "2 of 4 runs did not finish (run 1, 2); the table marks them; train them again with: "
+        f"lenet-tui --no-ui --resume {folder}"
+    )
+    assert (folder / "grid.csv").is_file()
 
 
 def test_export_csv_writes_each_run_and_epoch_of_a_grid_with_its_metrics(uninterrupted, tmp_path):

@@ -2,7 +2,8 @@
 back as typed events.
 
 Every reader of a metrics file goes through `read_log` (or, for a list of runs, the quicker
-`read_epoch_ends`); torn, foreign and malformed lines are handled here and nowhere else.
+`read_epoch_ends`); torn, foreign and malformed lines are handled here and nowhere else. How a
+run stands is said from its log here too (`run_state`), for every list, table and grid.
 """
 
 from __future__ import annotations
@@ -15,12 +16,16 @@ import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import Literal, TextIO
 
 from lenet_tui.engine.events import (
     EpochEnd,
     Event,
+    RunDiverged,
+    RunFailed,
+    RunFinished,
     RunStarted,
+    RunStopped,
     TrainProgress,
     event_from_dict,
     event_to_dict,
@@ -28,6 +33,22 @@ from lenet_tui.engine.events import (
 from lenet_tui.errors import RunFolderError
 from lenet_tui.files import NotAFile, kind, open_regular, refuse_unless_replaceable
 from lenet_tui.runs.atomic import fsync_dir
+
+RunState = Literal[
+    "not started", "running", "finished", "stopped", "diverged", "failed", "interrupted"
+]  # fmt: skip
+"""How a run stands: not started (nothing logged), running (a process trains it: its lock
+says so, not its log), finished, stopped (asked to: it keeps its checkpoint), diverged, failed
+(training raised: its own fault), interrupted (killed before it logged its end)."""
+ENDINGS: dict[type, RunState] = {
+    RunFinished: "finished",
+    RunStopped: "stopped",
+    RunDiverged: "diverged",
+    RunFailed: "failed",
+}
+"""The last event of a run that ended, and the state it leaves the run in."""
+DONE: tuple[RunState, ...] = ("finished", "diverged")
+"""Nothing more to train: a grid leaves such a run alone, a resume refuses it."""
 
 _NONBLOCK = getattr(os, "O_NONBLOCK", 0)  # 0 on Windows, which has no FIFOs to fear
 
@@ -184,6 +205,22 @@ def read_epoch_ends(path: Path) -> tuple[list[EpochEnd], type | None]:
     except RunFolderError:  # unreadable, not a file, too large: no metrics
         return [], None
     return [epochs[n] for n in sorted(epochs)], last
+
+
+def run_state(last: type | None, epochs_done: int = 0, epochs: int | None = None) -> RunState:
+    """How a run stands from its log: the type of its last event (None: nothing logged) and its
+    finished epochs; a run killed after its last epoch (of `epochs`) before it logged its end is
+    finished all the same. Whether a process trains it now is its lock's to say."""
+    ended = ENDINGS.get(last) if last is not None else None
+    if ended not in DONE and epochs is not None and epochs_done >= epochs:
+        return "finished"
+    return ended or ("interrupted" if last is not None else "not started")
+
+
+def read_state(path: Path, epochs: int | None = None) -> tuple[list[EpochEnd], RunState]:
+    """A metrics file's finished epochs (as `read_epoch_ends`) and how its run stands."""
+    done, last = read_epoch_ends(path)
+    return done, run_state(last, done[-1].epoch if done else 0, epochs)
 
 
 def _json_object(line: str) -> dict | None:

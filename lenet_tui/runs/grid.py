@@ -25,11 +25,11 @@ from typing import TYPE_CHECKING, Literal
 
 from lenet_tui.engine.config import TrainConfig
 from lenet_tui.engine.data_source import BUNDLED, DataSource
-from lenet_tui.engine.events import EpochEnd, RunDiverged, RunFinished
 from lenet_tui.errors import LenetError, RunFolderError, cut, shown
 from lenet_tui.files import long_name, read_regular
 from lenet_tui.runs.atomic import remove_temporaries, write_text_atomic
 from lenet_tui.runs.config_file import config_from_table, dump_config
+from lenet_tui.runs.event_log import DONE, read_state
 from lenet_tui.runs.folder import RunFolder, default_runs_dir, fresh_name
 from lenet_tui.runs.grid_spec import (
     GRID_NAME,
@@ -92,11 +92,7 @@ class GridRun:
         folder = RunFolder(self.folder)
         if not folder.config_path.is_file():
             return "start"
-        events = folder.read_events()
-        if events and isinstance(events[-1], RunFinished | RunDiverged):
-            return "done"
-        epochs = [e.epoch for e in events if isinstance(e, EpochEnd)]
-        if epochs and max(epochs) >= self.config.epochs:  # killed just before RunFinished
+        if read_state(folder.metrics_path, self.config.epochs)[1] in DONE:
             return "done"
         # A checkpoint that is not a file is resumed, so that the resume names what it is.
         return "resume" if os.path.lexists(folder.checkpoint_path) else "restart"

@@ -16,19 +16,17 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
-from lenet_tui.engine.events import EpochEnd, RunDiverged, RunFailed, RunFinished
-from lenet_tui.runs.event_log import read_events
+from lenet_tui.runs.event_log import RunState, read_state
 from lenet_tui.runs.folder import METRICS_NAME
 from lenet_tui.runs.grid_spec import Combination, GridSpec, label, value_text
 
 if TYPE_CHECKING:
     from lenet_tui.runs.grid import GridRun
 
-RunState = Literal["finished", "diverged", "failed", "unfinished"]
-"""How a run ended: failed is a failure of its own (training raised), which a Ray grid does not
-retry; unfinished is stopped, killed or still to train."""
+SHOWN = ("finished", "diverged", "failed")
+"""The states the table names; any other (stopped, killed, still to train) is `unfinished`."""
 CSV_FIGURES = (
     "seeds",
     "runs",
@@ -56,18 +54,10 @@ class RunFigures:
     examples_per_sec: float | None
 
 
-def run_figures(folder: Path, seed: int | None) -> RunFigures:
-    """What the run in folder has done so far; a folder not yet made has done nothing."""
-    events = read_events(Path(folder) / METRICS_NAME)
-    epochs = {e.epoch: e for e in events if isinstance(e, EpochEnd)}  # a resume's last record
-    ordered = [epochs[n] for n in sorted(epochs)]
-    state: RunState = "unfinished"
-    if events and isinstance(events[-1], RunFinished):
-        state = "finished"
-    elif events and isinstance(events[-1], RunDiverged):
-        state = "diverged"
-    elif events and isinstance(events[-1], RunFailed):
-        state = "failed"
+def run_figures(folder: Path, seed: int | None, epochs: int | None = None) -> RunFigures:
+    """What the run in folder (of `epochs` epochs) has done so far; a folder not yet made has
+    done nothing."""
+    ordered, state = read_state(Path(folder) / METRICS_NAME, epochs)  # a resume's last records
     speeds = [e.examples_per_sec for e in ordered]
     speed = None
     if speeds and all(math.isfinite(s) and s > 0 for s in speeds):
@@ -127,8 +117,9 @@ class GridRow:
 
     @property
     def state(self) -> str:
-        """finished, diverged or failed when all its runs are, else how many finished."""
-        states = {run.state for run in self.runs}
+        """finished, diverged or failed when all its runs are, else how many finished
+        (unfinished when all its runs are stopped, killed or still to train)."""
+        states = {run.state if run.state in SHOWN else "unfinished" for run in self.runs}
         if len(states) == 1:
             return states.pop()
         done = sum(run.state == "finished" for run in self.runs)
@@ -186,7 +177,9 @@ def read_table(spec: GridSpec, runs: Sequence[GridRun]) -> GridTable:
     """The table of a grid's runs, from their folders."""
     rows: dict[Combination, list[RunFigures]] = {}
     for run in runs:
-        rows.setdefault(run.combination, []).append(run_figures(run.folder, run.config.seed))
+        rows.setdefault(run.combination, []).append(
+            run_figures(run.folder, run.config.seed, run.config.epochs)
+        )
     per_seed = any(run.seed is not None for run in runs)
     return GridTable(spec, tuple(GridRow(c, tuple(f)) for c, f in rows.items()), per_seed)
 

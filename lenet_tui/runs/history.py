@@ -17,28 +17,14 @@ from pathlib import Path
 from typing import Literal
 
 from lenet_tui.engine.config import TrainConfig
-from lenet_tui.engine.events import (
-    EpochEnd,
-    RunDiverged,
-    RunFailed,
-    RunFinished,
-    RunStopped,
-)
+from lenet_tui.engine.events import EpochEnd
 from lenet_tui.errors import LenetError
-from lenet_tui.runs.event_log import read_epoch_ends
+from lenet_tui.runs.event_log import RunState, read_state
 from lenet_tui.runs.folder import CONFIG_NAME, METRICS_NAME, RunFolder, is_being_trained
 from lenet_tui.runs.notes import NOTES_NAME, RunNote, read_note
 
-KeptState = Literal[
-    "running", "finished", "stopped", "diverged", "failed", "interrupted", "not started", "damaged"
-]
-ENDINGS: dict[type, KeptState] = {
-    RunFinished: "finished",
-    RunStopped: "stopped",
-    RunDiverged: "diverged",
-    RunFailed: "failed",
-}
-"""The last event of a run that ended, and the state it leaves the run in."""
+KeptState = Literal[RunState, "damaged"]
+"""A run's state (`run_state`), or damaged: its config.toml is missing or unreadable."""
 GRID_MARK = "grid.toml"
 """A folder directly under the runs dir that holds this file is a grid: its run folders are
 inside it."""
@@ -52,8 +38,7 @@ class RunSummary:
     config: TrainConfig | None
     """None when its config.toml is damaged or missing (such a run cannot be resumed)."""
     state: KeptState
-    """running (a process is training it), finished, stopped, diverged, failed, interrupted
-    (killed), not started, or damaged."""
+    """Its RunState (lenet_tui.runs.event_log), or damaged."""
     epochs_done: int
     """Epochs with a test accuracy in the metrics: the epoch a resume continues after."""
     test_acc: float | None
@@ -104,16 +89,12 @@ def summarise(folder: RunFolder, grid: str = "", modified: float | None = None) 
     config: TrainConfig | None = None
     with contextlib.suppress(LenetError, OSError):  # OSError: config.toml is a folder, say
         config = folder.read_config()
-    done, last = read_epoch_ends(folder.metrics_path)
-    state: KeptState
+    done, read = read_state(folder.metrics_path, config.epochs if config else None)
+    state: KeptState = read
     if config is None:
         state = "damaged"
     elif is_being_trained(folder):
         state = "running"
-    elif last is not None:
-        state = ENDINGS.get(last, "interrupted")
-    else:
-        state = "not started"
     test_acc = done[-1].test_acc if done else None
     return RunSummary(
         folder=folder,

@@ -7,12 +7,12 @@ lenet-tui and Ray: each streams its events back here (a Ray generator), and this
 every run's folder through the one `RunDriver`, so the table, the Runs tab and `--resume
 GRID_DIR` cannot tell a Ray grid from a local one.
 
-`RayGrid.run()` yields a `TrialUpdate` for every event and change of state; a front end renders
-them. The data goes into Ray's object store once per dataset. A run whose worker dies is started
-again from its last checkpoint, up to `retries` times; a run that fails for a reason of its own
-(RunFailed) or diverges is not. `request_stop()` (safe in a signal handler) cancels the runs in
-flight (they keep their last checkpoints) and starts no more. Knows nothing about any user
-interface; Ray is imported only when a grid runs.
+`RayGrid` is a `GridRunner` (lenet_tui.runs.grid_runner): `run()` yields a `GridUpdate` for
+every event and change of state. The data goes into Ray's object store once per dataset. A run
+whose worker dies is started again from its last checkpoint, up to `retries` times; a run that
+fails for a reason of its own (RunFailed) or diverges is not. `request_stop()` (safe in a
+signal handler) cancels the runs in flight (they keep their last checkpoints) and starts no
+more. Knows nothing about any user interface; Ray is imported only when a grid runs.
 """
 
 from __future__ import annotations
@@ -23,21 +23,16 @@ import queue
 import threading
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
-from lenet_tui.engine.events import (
-    EpochEnd,
-    Event,
-    RunDiverged,
-    RunFailed,
-    RunFinished,
-    RunStopped,
-)
 from lenet_tui.errors import LenetError
+from lenet_tui.runs.event_log import read_epoch_ends
+from lenet_tui.runs.folder import METRICS_NAME
 from lenet_tui.runs.grid import Grid, GridRun
+from lenet_tui.runs.grid_runner import ENDED as ENDED  # the dashboard's import
+from lenet_tui.runs.grid_runner import GridUpdate, TrialState, update_of
 from lenet_tui.runs.ray_setup import RayOptions, connect, gpus_per_run, require_ray, slots
-from lenet_tui.runs.ray_trial import RemoteTrainer, TrialLost, TrialWorker, train_trial
+from lenet_tui.runs.ray_trial import RemoteTrainer, TrialLost, train_trial
 
 if TYPE_CHECKING:
     from lenet_tui.engine.config import TrainConfig
@@ -45,37 +40,8 @@ if TYPE_CHECKING:
     from lenet_tui.engine.train_state import TrainState
     from lenet_tui.runs.driver import RunDriver
 
-TrialState = Literal[
-    "waiting", "running", "retrying", "finished", "diverged", "failed", "stopped", "lost",
-    "cancelled",
-]  # fmt: skip
-"""waiting for a worker; running; retrying (its worker died: it starts again from its last
-checkpoint); finished, diverged, failed (its own fault: not retried); stopped (cancelled while
-training: it keeps its last checkpoint); lost (its worker died more often than retries allow);
-cancelled (stopped before it started)."""
-ENDED: tuple[TrialState, ...] = ("finished", "diverged", "failed", "stopped", "lost", "cancelled")
-
-_ENDS: dict[type, TrialState] = {
-    RunFinished: "finished",
-    RunDiverged: "diverged",
-    RunFailed: "failed",
-    RunStopped: "stopped",
-}
-
-
-@dataclass(frozen=True)
-class TrialUpdate:
-    """What one run of a Ray grid did: an event it logged, or a change of state."""
-
-    run: GridRun
-    state: TrialState
-    event: Event | None = None
-    """The engine's event, once it is in the run's folder; None for a change of state alone."""
-    attempt: int = 1
-    """1 for the first try, 2 after the first retry, ..."""
-    worker: TrialWorker | None = None
-    note: str = ""
-    """Why the state changed, in one line (a worker that died, a failure, a damaged folder)."""
+TrialUpdate = GridUpdate
+"""The name the dashboard knows a Ray grid's update by."""
 
 
 class RayGrid:
@@ -95,7 +61,7 @@ class RayGrid:
         """Asked for: cancel the runs in flight, start no more."""
         self._closing = threading.Event()
         """The caller stopped reading (or raised): the same, without it being a user's stop."""
-        self._updates: queue.Queue[TrialUpdate] = queue.Queue()
+        self._updates: queue.Queue[GridUpdate] = queue.Queue()
         self._live: dict[int, RunDriver] = {}
         self._lock = threading.Lock()
 
@@ -111,7 +77,7 @@ class RayGrid:
     def _ending(self) -> bool:
         return self._stop.is_set() or self._closing.is_set()
 
-    def run(self) -> Iterator[TrialUpdate]:
+    def run(self) -> Iterator[GridUpdate]:
         """Join or start Ray, train the pending runs, yield what each does; Ray is shut down at
         the end if this call started it. A LenetError in one line if Ray cannot be reached."""
         ray = require_ray()
@@ -122,7 +88,7 @@ class RayGrid:
             if started:
                 ray.shutdown()
 
-    def _train_all(self, ray: Any) -> Iterator[TrialUpdate]:
+    def _train_all(self, ray: Any) -> Iterator[GridUpdate]:
         pending = self.grid.pending()
         if not pending:
             return
@@ -138,7 +104,7 @@ class RayGrid:
             return remote.remote(config, refs[config.dataset], resume, self.options.threads)
 
         for run in pending:
-            yield TrialUpdate(run, "waiting")
+            yield GridUpdate(run, "waiting")
         pool = ThreadPoolExecutor(self.parallel, thread_name_prefix="ray-trial")
         futures = [pool.submit(self._train, run, launch) for run in pending]
         try:
@@ -152,7 +118,7 @@ class RayGrid:
         while not self._updates.empty():
             yield self._updates.get()
 
-    def _follow(self, futures: list[Future]) -> Iterator[TrialUpdate]:
+    def _follow(self, futures: list[Future]) -> Iterator[GridUpdate]:
         cancelled = False
         while not all(f.done() for f in futures) or not self._updates.empty():
             if self._stop.is_set() and not cancelled:
@@ -174,7 +140,7 @@ class RayGrid:
         for attempt in range(1, self.options.retries + 2):
             if self._ending:  # a run whose worker died before the stop keeps its checkpoint
                 state: TrialState = "stopped" if attempt > 1 else "cancelled"
-                self._updates.put(TrialUpdate(run, state, attempt=attempt))
+                self._updates.put(GridUpdate(run, state, attempt=attempt))
                 return
             try:
                 self._attempt(run, attempt, run.driver(data, trainer=trainer))
@@ -182,16 +148,18 @@ class RayGrid:
             except TrialLost as exc:
                 note = f"worker died ({exc})"
                 if self._ending:  # not lost: stopped, with its last checkpoint
-                    self._updates.put(TrialUpdate(run, "stopped", attempt=attempt, note=note))
+                    self._updates.put(GridUpdate(run, "stopped", attempt=attempt, note=note))
                     return
                 last = attempt > self.options.retries
-                if not last:
+                if last:
+                    note += f"; gave up after {self.options.retries} retries"
+                else:
                     note += f"; retry {attempt}/{self.options.retries} from {_checkpoint(run)}"
                 self._updates.put(
-                    TrialUpdate(run, "lost" if last else "retrying", attempt=attempt, note=note)
+                    GridUpdate(run, "lost" if last else "retrying", attempt=attempt, note=note)
                 )
             except LenetError as exc:  # its folder cannot be written or read (disk full, say)
-                self._updates.put(TrialUpdate(run, "failed", attempt=attempt, note=str(exc)))
+                self._updates.put(GridUpdate(run, "failed", attempt=attempt, note=str(exc)))
                 return
 
     def _attempt(self, run: GridRun, attempt: int, driver: RunDriver) -> None:
@@ -203,10 +171,8 @@ class RayGrid:
                 driver.request_stop()
             try:
                 for event in driver.run():
-                    state = _ENDS.get(type(event), "running")
                     worker = getattr(trainer, "worker", None)
-                    note = event.error if isinstance(event, RunFailed) else ""
-                    self._updates.put(TrialUpdate(run, state, event, attempt, worker, note))
+                    self._updates.put(update_of(run, event, attempt, worker))
             finally:
                 with self._lock:
                     self._live.pop(run.number, None)
@@ -214,12 +180,7 @@ class RayGrid:
 
 def _checkpoint(run: GridRun) -> str:
     """`the checkpoint of epoch 2`, or `the start` before there is one."""
-    action = run.action()
-    if action != "resume":
+    done, _ = read_epoch_ends(run.folder / METRICS_NAME)
+    if run.action() != "resume" or not done:
         return "the start"
-    from lenet_tui.runs.folder import RunFolder
-
-    for event in reversed(RunFolder(run.folder).read_events()):
-        if isinstance(event, EpochEnd):
-            return f"the checkpoint of epoch {event.epoch}"
-    return "the start"
+    return f"the checkpoint of epoch {done[-1].epoch}"
