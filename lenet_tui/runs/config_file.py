@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 from lenet_tui.engine.config import ModelConfig, TrainConfig
-from lenet_tui.engine.settings import BY_NAME, RANDOM_SEED, SETTINGS, with_values
+from lenet_tui.engine.settings import BY_NAME, SETTINGS, with_values
 from lenet_tui.errors import LenetError, cut
 from lenet_tui.files import read_regular
 
@@ -23,7 +23,6 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
-__all__ = ["RANDOM_SEED", "ConfigFileError", "dump_config", "load_config_file", "parse_config"]
 _TRAIN_KEYS = tuple(f.name for f in dataclasses.fields(TrainConfig) if f.name != "model")
 _MODEL_KEYS = tuple(f.name for f in dataclasses.fields(ModelConfig))
 _SHOWN = 60  # characters of a bad value quoted in a message
