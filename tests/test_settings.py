@@ -63,6 +63,10 @@ def test_the_table_has_every_setting_of_a_run_once_and_each_is_tried_here():
     tried = {name for case in CASES for name in case}
     assert tried == set(BY_NAME)
     assert all(with_values(BASE, case).problems() == {} for case in CASES)
+    flags = {flag for action in build_parser()._actions for flag in action.option_strings}
+    assert {s.flag for s in SETTINGS if s.flag in flags} == {s.flag for s in SETTINGS if s.help}
+    help_text = "".join(build_parser().format_help().split())  # however argparse wraps it
+    assert all("".join(s.help.split()) in help_text for s in SETTINGS if s.help)
     assert all(any(case[n] != default(n) for n in case) for case in CASES)
 
 
