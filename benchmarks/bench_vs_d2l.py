@@ -27,10 +27,11 @@ from torch import nn
 from torch.utils import data
 from torchvision import transforms
 
-from lenet_tui.engine.config import PRECISIONS, TrainConfig
+from lenet_tui.engine.config import TrainConfig
 from lenet_tui.engine.data import bundled_data_dir, load_dataset
 from lenet_tui.engine.events import RunFinished
 from lenet_tui.engine.model import build_lenet
+from lenet_tui.engine.settings import PRECISIONS
 from lenet_tui.engine.training import Trainer
 
 DATA_ROOT = Path(__file__).parent / ".data"

@@ -8,29 +8,20 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from lenet_tui import __version__
 from lenet_tui.cli_grid import (
     add_grid_arguments,
     add_ray_arguments,
-    argument_type,
     export_csv,
     ray_options_from_args,
 )
-from lenet_tui.engine.config import (
-    ACTIVATIONS,
-    AUGMENTS,
-    DATASETS,
-    INITS,
-    OPTIMIZERS,
-    POOLINGS,
-    PRECISIONS,
-    SCHEDULES,
-    TrainConfig,
-)
+from lenet_tui.engine.config import TrainConfig
 from lenet_tui.engine.data_source import DataSource
 from lenet_tui.engine.presets import PRESETS
+from lenet_tui.engine.settings import BY_NAME, SETTINGS, Setting, with_values
 from lenet_tui.errors import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
@@ -41,15 +32,12 @@ from lenet_tui.errors import (
     cut,
     shown,
 )
-from lenet_tui.runs.config_file import RANDOM_SEED, load_config_file
+from lenet_tui.runs.config_file import load_config_file
 from lenet_tui.runs.folder import CONFIG_NAME, RunFolder
 from lenet_tui.runs.grid import Grid, is_grid_folder
-from lenet_tui.runs.grid_spec import GRID_NAME, parse_hidden, parse_ints
+from lenet_tui.runs.grid_spec import GRID_NAME
 from lenet_tui.runs.ray_setup import RayOptions
 from lenet_tui.streams import tolerant_streams
-
-FLAGS = {"batch_size": "--batch-size", "kernel_size": "--kernel-size"}
-"""Config fields whose command-line flag is not simply --<field> (kept for callers)."""
 
 
 class _OneLineParser(argparse.ArgumentParser):
@@ -73,9 +61,22 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="train headless (for CI): progress on stderr, the book's summary lines on stdout",
     )
-    _add_training(parser.add_argument_group("training"))
-    _add_model(parser.add_argument_group("model (d2l's LeNet-5 unless changed)"))
-    _add_data(parser.add_argument_group("data (default: the bundled copy)"))
+    groups = {
+        "training": parser.add_argument_group("training"),
+        "model": parser.add_argument_group("model (d2l's LeNet-5 unless changed)"),
+        "data": parser.add_argument_group("data (default: the bundled copy)"),
+    }
+    groups["model"].add_argument(
+        "--preset",
+        choices=tuple(PRESETS),
+        help="d2l (the book's network and training) or modern (ReLU, max-pool, batch norm, "
+        "Kaiming init, SGD with Nesterov momentum, one-cycle schedule, flips); flags given as "
+        "well win over it",
+    )
+    for setting in SETTINGS:
+        if setting.help is not None:
+            _add_setting(groups[setting.group], setting)
+    _add_data(groups["data"])
     parser.add_argument(
         "--metrics-out", type=Path, metavar="FILE", help="write every event as a JSON line to FILE"
     )
@@ -85,91 +86,30 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _add_training(run: argparse._ArgumentGroup) -> None:
-    run.add_argument("--epochs", type=int, help="passes over the data (default 10)")
-    run.add_argument("--lr", type=float, help="learning rate (default 0.9)")
-    run.add_argument(
-        "--optimizer", choices=OPTIMIZERS, help="sgd as the book, adam or adamw (default sgd)"
-    )
-    run.add_argument("--momentum", type=float, help="SGD momentum, 0 to <1 (default 0)")
-    run.add_argument(
-        "--nesterov", action=argparse.BooleanOptionalAction, help="Nesterov momentum (SGD)"
-    )
-    run.add_argument("--weight-decay", type=float, help="L2 penalty, 0..1 (default 0)")
-    run.add_argument(
-        "--augment",
-        choices=AUGMENTS,
-        help="random flips and/or shifts of training images (default none)",
-    )
-    run.add_argument(
-        "--patience",
-        type=int,
-        metavar="N",
-        help="stop once test acc has not improved for N epochs (default 0: never)",
-    )
-    run.add_argument(
-        "--schedule",
-        choices=SCHEDULES,
-        help="learning-rate schedule: constant as the book, step (/10 at 1/2 and 3/4 of the "
-        "run), cosine, onecycle (default constant)",
-    )
-    run.add_argument("--batch-size", type=int, help="examples per step (default 256)")
-    run.add_argument(
-        "--device",
-        help="auto, cpu, cuda, cuda:N or mps (default auto: cuda, then mps, then cpu)",
-    )
-    run.add_argument(
-        "--precision",
-        choices=PRECISIONS,
-        help="fp32 (the book's numbers) or bf16: autocast, faster on a CPU with AVX512_BF16 "
-        "or AMX and on GPUs with bf16 (default fp32)",
-    )
-    run.add_argument(
-        "--seed",
-        type=_seed,
-        metavar="N|random",
-        help="seed for init and shuffling; the same seed on CPU gives the same metrics "
-        "(default 0; 'random' picks one and prints it)",
-    )
+def _add_setting(group: argparse._ArgumentGroup, setting: Setting) -> None:
+    """The setting's flag; absent from the parsed arguments unless given."""
+    default = getattr(TrainConfig().model if setting.model else TrainConfig(), setting.name)
+    kwargs: dict = {"help": f"{setting.help} (default {setting.show(default)})"}
+    if setting.kind == "bool":
+        kwargs["action"] = argparse.BooleanOptionalAction
+    elif setting.kind == "choice":
+        kwargs["choices"] = setting.choices
+    else:
+        kwargs.update(type=_flag_type(setting), metavar=setting.metavar)
+    group.add_argument(setting.flag, default=argparse.SUPPRESS, **kwargs)
 
 
-def _add_model(model: argparse._ArgumentGroup) -> None:
-    model.add_argument(
-        "--preset",
-        choices=tuple(PRESETS),
-        help="d2l (the book's network and training) or modern (ReLU, max-pool, batch norm, "
-        "Kaiming init, SGD with Nesterov momentum, one-cycle schedule, flips); flags given as "
-        "well win over it",
-    )
-    model.add_argument("--activation", choices=ACTIVATIONS, help="(default sigmoid)")
-    model.add_argument("--pooling", choices=POOLINGS, help="(default avg)")
-    model.add_argument(
-        "--batch-norm",
-        action=argparse.BooleanOptionalAction,
-        help="batch norm before activations",
-    )
-    model.add_argument(
-        "--channels",
-        type=argument_type(lambda text: parse_ints(text, 1, 3, "6,16")),
-        metavar="C1[,C2[,C3]]",
-        help="output channels of each conv block, 1 to 3 blocks (default 6,16)",
-    )
-    model.add_argument(
-        "--hidden",
-        type=argument_type(parse_hidden),
-        metavar="W1,...|none",
-        help="widths of the hidden dense layers, 0 to 3 of them (default 120,84)",
-    )
-    model.add_argument("--init", choices=INITS, help="initial weights (default xavier)")
-    model.add_argument("--kernel-size", type=int, help="conv kernel size (default 5)")
+def _flag_type(setting: Setting) -> Callable[[str], object]:
+    def convert(text: str) -> object:
+        try:
+            return setting.parse(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(f"{exc}, got {shown(text)}") from None
+
+    return convert
 
 
 def _add_data(data: argparse._ArgumentGroup) -> None:
-    data.add_argument(
-        "--dataset",
-        choices=DATASETS,
-        help="fashion-mnist (the book's) or mnist; the bundled mnist is a 10,000-digit sample",
-    )
     source = data.add_mutually_exclusive_group()
     source.add_argument(
         "--data-dir",
@@ -208,20 +148,8 @@ def _add_runs(runs: argparse._ArgumentGroup) -> None:
     )
 
 
-SETTINGS = (
-    "lr", "optimizer", "momentum", "nesterov", "weight_decay", "schedule",
-    "epochs", "batch_size", "device", "seed", "augment", "patience", "dataset", "precision",
-)  # fmt: skip
-MODEL_SETTINGS = (
-    "activation",
-    "pooling",
-    "batch_norm",
-    "channels",
-    "kernel_size",
-    "hidden",
-    "init",
-)
-RESUME_CONFLICTS = (*SETTINGS, *MODEL_SETTINGS, "preset", "config", "run_dir")
+FLAGGED = tuple(setting.name for setting in SETTINGS if setting.help is not None)
+RESUME_CONFLICTS = (*FLAGGED, "preset", "config", "run_dir")
 """Arguments --resume refuses: the run folder's config.toml decides the settings."""
 HEADLESS_ONLY = ("metrics_out",)
 """Arguments for scripts only: the dashboard keeps its runs' metrics in their run folders."""
@@ -234,7 +162,7 @@ def config_from_args(args: argparse.Namespace, validate: bool = True) -> TrainCo
     Without validate, the settings are not checked (a grid checks them with each combination's
     values, `--nesterov` with `--grid "momentum=0.5,0.9"`, say)."""
     if args.resume is not None:
-        given = [_flag(name) for name in RESUME_CONFLICTS if getattr(args, name) is not None]
+        given = [_flag(name) for name in _given(args, RESUME_CONFLICTS)]
         if given:
             raise LenetError(
                 f"--resume takes its settings from {args.resume / CONFIG_NAME}; "
@@ -244,13 +172,10 @@ def config_from_args(args: argparse.Namespace, validate: bool = True) -> TrainCo
     base = load_config_file(args.config) if args.config is not None else TrainConfig()
     if args.preset is not None:  # the data decides whether flips suit it
         base = PRESETS[args.preset].apply(dataclasses.replace(base, **_given(args, ("dataset",))))
-    flags = _given(args, SETTINGS)
+    flags = _given(args, FLAGGED)
     if flags.get("optimizer", "sgd") != "sgd":  # an adam flag wins over a preset's SGD momentum
         flags = {"momentum": 0.0, "nesterov": False, **flags}
-    model = _given(args, MODEL_SETTINGS)
-    if flags.get("seed") == RANDOM_SEED:
-        flags["seed"] = None
-    config = dataclasses.replace(base, **flags, model=dataclasses.replace(base.model, **model))
+    config = with_values(base, flags)
     if validate:
         config.validate()
     return config
@@ -344,7 +269,7 @@ def _run_grid(args: argparse.Namespace, ray: RayOptions | None) -> int:
         raise LenetError(f"{what} trains headless for now; add --no-ui")
     data = data_source_from_args(args)
     if args.grid is None and args.seeds is None:
-        given = [_flag(n) for n in (*RESUME_CONFLICTS, *HEADLESS_ONLY) if getattr(args, n)]
+        given = [_flag(n) for n in _given(args, (*RESUME_CONFLICTS, *HEADLESS_ONLY))]
         if given:
             raise LenetError(
                 f"--resume takes the grid's settings from {args.resume / GRID_NAME}; "
@@ -371,24 +296,15 @@ def _refuse_with_grid(args: argparse.Namespace) -> None:
         raise LenetError(
             "--metrics-out: each run of a grid keeps its metrics.jsonl in its run folder; drop it"
         )
-    if args.seeds is not None and args.seed is not None:
+    if args.seeds is not None and "seed" in vars(args):
         raise LenetError("--seed and --seeds: give one (--seeds sets each run's seed)")
 
 
 def _given(args: argparse.Namespace, names: tuple[str, ...]) -> dict:
-    return {name: getattr(args, name) for name in names if getattr(args, name) is not None}
+    """The arguments among names that were given: a setting's flag is absent unless given (its
+    value may be None: --seed random), any other argument is None unless given."""
+    return {n: v for n, v in vars(args).items() if n in names and (v is not None or n in BY_NAME)}
 
 
 def _flag(field: str) -> str:
-    return FLAGS.get(field, f"--{field.replace('_', '-')}")
-
-
-def _seed(text: str) -> int | str:
-    if text == RANDOM_SEED:
-        return text
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected an integer or 'random', got {shown(text)}"
-        ) from None
+    return f"--{field.replace('_', '-')}"

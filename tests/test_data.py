@@ -19,7 +19,6 @@ import torch
 from idx_fixtures import make_tiny_dataset, write_dataset, write_idx_files
 
 import lenet_tui.engine.data as data
-from lenet_tui.engine.config import DATASETS
 from lenet_tui.engine.data import (
     BUNDLED_MNIST_SOURCE,
     CLASS_NAMES,
@@ -34,6 +33,7 @@ from lenet_tui.engine.data import (
 )
 from lenet_tui.engine.data_source import BUNDLED, CLASSES
 from lenet_tui.engine.idx import write_idx
+from lenet_tui.engine.settings import DATASETS
 from lenet_tui.errors import DataError
 
 

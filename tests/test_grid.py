@@ -61,7 +61,7 @@ def test_seeds_repeat_each_combination_per_seed(tmp_path):
 @pytest.mark.parametrize(
     ("spec", "base", "message"),
     [
-        ("foo=1,2", BASE, "--grid: unknown setting 'foo'; a grid varies lr, optimizer,"),
+        ("foo=1,2", BASE, "--grid: unknown setting 'foo'; a grid varies dataset, lr,"),
         ("reports-per-epoch=1", BASE, "--grid: unknown setting 'reports-per-epoch'"),
         ("pooling", BASE, "--grid: 'pooling' is not SETTING=V1,V2,..."),
         ("", BASE, "--grid: empty"),

@@ -68,7 +68,7 @@ def test_a_stopped_run_ends_the_grid_with_no_further_run(tiny_dataset, tmp_path,
 @pytest.mark.parametrize(
     ("spec", "config", "says"),
     [
-        ("poolin=avg,max", BASE, "--grid: unknown setting 'poolin'; a grid varies lr, "),
+        ("poolin=avg,max", BASE, "--grid: unknown setting 'poolin'; a grid varies dataset, lr, "),
         ("pooling=avg,maxx", BASE, "--grid: pooling=maxx: must be one of avg, max"),
         ("device=cpu,mps", BASE, "mps is not available on this machine"),
         ("lr=0.1", TrainConfig(dataset="mnist", device="cpu"), "the grid trains on mnist, but"),

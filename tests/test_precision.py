@@ -47,7 +47,7 @@ def test_precision_is_fp32_unless_bf16_is_asked_for_by_flag_file_or_grid(tmp_pat
     assert parse_config(dump_config(BF16)) == BF16
     for text, problem in [
         ('precision = "fp16"', "c.toml: precision: must be one of fp32, bf16, got 'fp16'"),
-        ("precision = 16", "c.toml: precision: must be a string, got 16"),
+        ("precision = 16", "c.toml: precision: must be one of fp32, bf16, got 16"),
     ]:
         with pytest.raises(ConfigFileError) as refused:
             parse_config(text, "c.toml")

@@ -2,24 +2,12 @@
 
 from __future__ import annotations
 
-import math
-import re
 from dataclasses import asdict, dataclass, field
 
+from lenet_tui.engine.settings import SETTINGS
 from lenet_tui.errors import ConfigError
 
-ACTIVATIONS = ("sigmoid", "relu")
-POOLINGS = ("avg", "max")
-INITS = ("xavier", "kaiming", "default")
-OPTIMIZERS = ("sgd", "adam", "adamw")
-SCHEDULES = ("constant", "step", "cosine", "onecycle")
-AUGMENTS = ("none", "flip", "shift", "flip+shift")
-DATASETS = ("fashion-mnist", "mnist")
-PRECISIONS = ("fp32", "bf16")
-MAX_KERNEL_SIZE = 13  # the book's two blocks still leave conv2 a >=2x2 map (28 -> 14 -> 2)
 IMAGE_SIZE = 28
-MAX_LR = 1e38  # SGD applies lr to float32 weights; a larger value overflows float32
-_DEVICE_PATTERN = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
 
 
 @dataclass(frozen=True)
@@ -48,18 +36,7 @@ class ModelConfig:
 
     def problems(self) -> dict[str, str]:
         """Each out-of-range field with what is wrong with it; empty when all are valid."""
-        found = {}
-        found = _choice_problems(
-            self, (("activation", ACTIVATIONS), ("pooling", POOLINGS), ("init", INITS))
-        )
-        if not _are_ints_in(self.channels, 1, 3, 1, 512):
-            found["channels"] = f"needs 1 to 3 integers in 1..512, got {self.channels!r}"
-        if not _are_ints_in(self.hidden, 0, 3, 1, 4096):
-            found["hidden"] = f"needs 0 to 3 integers in 1..4096, got {self.hidden!r}"
-        if not _is_int_in(self.kernel_size, 1, MAX_KERNEL_SIZE):
-            found["kernel_size"] = (
-                f"must be an integer in 1..{MAX_KERNEL_SIZE}, got {self.kernel_size!r}"
-            )
+        found = _setting_problems(self, model=True)
         if "channels" not in found and "kernel_size" not in found:
             shape = self.shape_problem()
             if shape:
@@ -147,53 +124,18 @@ class TrainConfig:
 
         Empty when the settings are valid; the dashboard's form shows these beside the fields.
         """
-        found = {}
-        if isinstance(self.lr, bool) or not isinstance(self.lr, (int, float)):
-            found["lr"] = f"must be a number, got {self.lr!r}"
-        elif not (math.isfinite(self.lr) and 0 < self.lr <= MAX_LR):
-            found["lr"] = f"must be a number > 0 and at most {MAX_LR:g}, got {self.lr}"
-        for name, low, high in (("epochs", 1, 1000), ("batch_size", 1, 65536)):
-            value = getattr(self, name)
-            if not _is_int_in(value, low, high):
-                found[name] = f"must be an integer in {low}..{high}, got {value!r}"
+        found = _setting_problems(self, model=False)
         if "batch_size" not in found and self.model.batch_norm and self.batch_size < 2:
             found["batch_size"] = "must be at least 2 with batch norm, got 1"
-        if not _is_int_in(self.reports_per_epoch, 1, 1000):
-            found["reports_per_epoch"] = (
-                f"must be an integer in 1..1000, got {self.reports_per_epoch!r}"
-            )
-        if self.seed is not None and not _is_int_in(self.seed, 0, 2**63 - 1):
-            found["seed"] = f"must be an integer in 0..2**63-1, got {self.seed!r}"
-        if not isinstance(self.device, str) or not _DEVICE_PATTERN.fullmatch(self.device):
-            found["device"] = f"unknown device {self.device!r}; use auto, cpu, cuda, cuda:N or mps"
-        return found | self._optimizer_problems() | self.model.problems()
-
-    def _optimizer_problems(self) -> dict[str, str]:
-        found = _choice_problems(
-            self,
-            (
-                ("optimizer", OPTIMIZERS),
-                ("schedule", SCHEDULES),
-                ("augment", AUGMENTS),
-                ("dataset", DATASETS),
-                ("precision", PRECISIONS),
-            ),
-        )
-        if not _is_int_in(self.patience, 0, 1000):
-            found["patience"] = (
-                f"must be an integer in 0..1000 (0: never stop early), got {self.patience!r}"
-            )
-        if not _is_number_in(self.momentum, 0, 1, below=True):
-            found["momentum"] = f"must be a number >= 0 and < 1, got {self.momentum!r}"
-        elif self.momentum and self.optimizer != "sgd":
+        if "momentum" not in found and self.momentum and self.optimizer != "sgd":
             found["momentum"] = f"applies to sgd only, not {self.optimizer}; leave it at 0"
-        if not _is_number_in(self.weight_decay, 0, 1):
-            found["weight_decay"] = f"must be a number in 0..1, got {self.weight_decay!r}"
-        if not isinstance(self.nesterov, bool):
-            found["nesterov"] = f"must be true or false, got {self.nesterov!r}"
-        elif self.nesterov and not (self.optimizer == "sgd" and self.momentum):
+        if (
+            "nesterov" not in found
+            and self.nesterov
+            and not (self.optimizer == "sgd" and self.momentum)
+        ):
             found["nesterov"] = "needs sgd with momentum > 0 (--momentum 0.9, say)"
-        return found
+        return found | self.model.problems()
 
     def stops_early(self, epochs_since_best: int) -> bool:
         """Whether the run ends now, its test accuracy not having improved for `patience`
@@ -208,35 +150,15 @@ class TrainConfig:
         return values
 
 
-def _is_number_in(value: object, low: float, high: float, below: bool = False) -> bool:
-    """A finite int or float in low..high (below high, with below)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return False
-    if isinstance(value, float) and not math.isfinite(value):
-        return False
-    return low <= value < high if below else low <= value <= high
-
-
-def _choice_problems(settings: object, choices: tuple[tuple[str, tuple[str, ...]], ...]) -> dict:
+def _setting_problems(config: object, model: bool) -> dict[str, str]:
+    """Each of config's settings (a TrainConfig's, or with model a ModelConfig's) of the wrong
+    type or out of range, with what is wrong with it."""
     found = {}
-    for name, allowed in choices:
-        value = getattr(settings, name)
-        if value not in allowed:
-            found[name] = f"must be one of {', '.join(allowed)}, got {value!r}"
+    for setting in SETTINGS:
+        problem = setting.model == model and setting.problem(getattr(config, setting.name))
+        if problem:
+            found[setting.name] = problem
     return found
-
-
-def _are_ints_in(values: object, fewest: int, most: int, low: int, high: int) -> bool:
-    """A tuple of fewest..most integers, each in low..high."""
-    return (
-        isinstance(values, tuple)
-        and fewest <= len(values) <= most
-        and all(_is_int_in(v, low, high) for v in values)
-    )
-
-
-def _is_int_in(value: object, low: int, high: int) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
 
 
 def _raise_first(problems: dict[str, str]) -> None:

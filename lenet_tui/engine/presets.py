@@ -6,7 +6,8 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from lenet_tui.engine.config import ModelConfig, TrainConfig
+from lenet_tui.engine.config import TrainConfig
+from lenet_tui.engine.settings import SETTINGS, with_values
 
 
 @dataclass(frozen=True)
@@ -15,35 +16,31 @@ class Preset:
 
     title: str
     """As the form's preset field shows it: short enough for its width at 80 columns."""
-    model: ModelConfig
-    """Activation, pooling, batch norm and init (the shape: channels, kernel, hidden, stays)."""
-    training: dict[str, object]
-    """TrainConfig fields: lr, optimizer, momentum, nesterov, weight decay, schedule, augment."""
+    values: dict[str, object]
+    """A value of each setting marked `preset` in engine.settings: the network (not its shape)
+    and its training."""
 
     def apply(self, config: TrainConfig) -> TrainConfig:
         """config with this preset's network and training; flips only on clothing, not digits."""
-        training = dict(self.training)
-        if config.dataset == "mnist" and "flip" in str(training.get("augment", "")):
-            training["augment"] = "shift"  # a mirrored 2, 3 or 7 is no digit
-        model = dataclasses.replace(
-            config.model,
-            **{f: getattr(self.model, f) for f in ("activation", "pooling", "batch_norm", "init")},
-        )
-        return dataclasses.replace(config, **training, model=model)
+        values = dict(self.values)
+        if config.dataset == "mnist" and "flip" in str(values["augment"]):
+            values["augment"] = "shift"  # a mirrored 2, 3 or 7 is no digit
+        return with_values(config, values)
 
     def matches(self, config: TrainConfig) -> bool:
         """Whether config has this preset's network and training, the learning rate aside (the
         first thing a learner tries)."""
-        return self.apply(config) == dataclasses.replace(config, lr=self.training["lr"])
+        return self.apply(config) == dataclasses.replace(config, lr=self.values["lr"])
 
 
 _BOOK = TrainConfig()
-_TRAINING = ("lr", "optimizer", "momentum", "nesterov", "weight_decay", "schedule", "augment")
 PRESETS: dict[str, Preset] = {
-    "d2l": Preset("d2l LeNet", ModelConfig(), {f: getattr(_BOOK, f) for f in _TRAINING}),
+    "d2l": Preset(
+        "d2l LeNet",
+        {s.name: getattr(_BOOK.model if s.model else _BOOK, s.name) for s in SETTINGS if s.preset},
+    ),
     "modern": Preset(
         "modern LeNet",
-        ModelConfig(activation="relu", pooling="max", batch_norm=True, init="kaiming"),
         {
             "lr": 0.2,
             "optimizer": "sgd",
@@ -52,6 +49,10 @@ PRESETS: dict[str, Preset] = {
             "weight_decay": 5e-4,
             "schedule": "onecycle",
             "augment": "flip",
+            "activation": "relu",
+            "pooling": "max",
+            "batch_norm": True,
+            "init": "kaiming",
         },
     ),
 }

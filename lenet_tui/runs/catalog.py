@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lenet_tui.engine.config import ModelConfig, TrainConfig
+from lenet_tui.engine.settings import RANDOM_SEED
 from lenet_tui.errors import RunFolderError
-from lenet_tui.runs.config_file import RANDOM_SEED
 from lenet_tui.runs.folder import CONFIG_NAME, METRICS_NAME, RunFolder, RunLock, is_being_trained
 from lenet_tui.runs.history import RunSummary, run_dirs, summarise
 from lenet_tui.runs.notes import NOTES_NAME

@@ -16,10 +16,11 @@ from pathlib import Path
 
 import torch
 
-from lenet_tui.engine.config import MAX_KERNEL_SIZE, ModelConfig, TrainConfig
+from lenet_tui.engine.config import ModelConfig, TrainConfig
 from lenet_tui.engine.data_source import BUNDLED, DataSource
 from lenet_tui.engine.model import build_lenet
 from lenet_tui.engine.optim import build_optimizer, build_schedule
+from lenet_tui.engine.settings import MAX_KERNEL_SIZE
 from lenet_tui.engine.train_state import TrainState
 from lenet_tui.errors import LenetError, shown
 from lenet_tui.files import read_regular

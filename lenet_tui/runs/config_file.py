@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import math
 import re
 import sys
 from pathlib import Path
 
 from lenet_tui.engine.config import ModelConfig, TrainConfig
+from lenet_tui.engine.settings import BY_NAME, SETTINGS, with_values
 from lenet_tui.errors import LenetError, cut
 from lenet_tui.files import read_regular
 
@@ -23,8 +23,6 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
-RANDOM_SEED = "random"
-"""What `seed` says in a file for "pick one at random" (TOML has no null)."""
 _TRAIN_KEYS = tuple(f.name for f in dataclasses.fields(TrainConfig) if f.name != "model")
 _MODEL_KEYS = tuple(f.name for f in dataclasses.fields(ModelConfig))
 _SHOWN = 60  # characters of a bad value quoted in a message
@@ -83,12 +81,10 @@ def config_from_table(table: dict, source: str = "<config>") -> TrainConfig:
         problems["model"] = f"must be a table ([model]) of {', '.join(_MODEL_KEYS)}"
         model_table = {}
     problems |= _unknown_keys(model_table, _MODEL_KEYS, "model.")
-    values = {k: v for k, v in table.items() if k in _TRAIN_KEYS}
-    model_values = {k: v for k, v in model_table.items() if k in _MODEL_KEYS}
-    problems |= _check_types(values, model_values)
     if problems:
         raise ConfigFileError(source, problems)
-    config = TrainConfig(**values, model=ModelConfig(**model_values))
+    values = {k: BY_NAME[k].from_toml(v) for k, v in (table | model_table).items() if k in BY_NAME}
+    config = with_values(TrainConfig(), values)
     found = {_key(name): cut(problem, 200) for name, problem in config.problems().items()}
     if found:
         raise ConfigFileError(source, found)
@@ -97,34 +93,12 @@ def config_from_table(table: dict, source: str = "<config>") -> TrainConfig:
 
 def dump_config(config: TrainConfig) -> str:
     """The settings as TOML that `load_config_file` reads back to an equal TrainConfig."""
-    m = config.model
-    seed = _toml_string(RANDOM_SEED) if config.seed is None else str(config.seed)
-    return (
-        "# lenet-tui settings: use with lenet-tui --config FILE.toml\n"
-        f"lr = {config.lr!r}\n"
-        f"optimizer = {_toml_string(config.optimizer)}\n"
-        f"momentum = {config.momentum!r}\n"
-        f"nesterov = {'true' if config.nesterov else 'false'}\n"
-        f"weight_decay = {config.weight_decay!r}\n"
-        f"schedule = {_toml_string(config.schedule)}\n"
-        f"epochs = {config.epochs}\n"
-        f"batch_size = {config.batch_size}\n"
-        f"device = {_toml_string(config.device)}\n"
-        f"precision = {_toml_string(config.precision)}\n"
-        f"seed = {seed}\n"
-        f"augment = {_toml_string(config.augment)}\n"
-        f"patience = {config.patience}\n"
-        f"dataset = {_toml_string(config.dataset)}\n"
-        f"reports_per_epoch = {config.reports_per_epoch}\n"
-        "\n[model]\n"
-        f"activation = {_toml_string(m.activation)}\n"
-        f"pooling = {_toml_string(m.pooling)}\n"
-        f"batch_norm = {'true' if m.batch_norm else 'false'}\n"
-        f"channels = [{', '.join(map(str, m.channels))}]\n"
-        f"kernel_size = {m.kernel_size}\n"
-        f"hidden = [{', '.join(map(str, m.hidden))}]\n"
-        f"init = {_toml_string(m.init)}\n"
-    )
+    lines = ["# lenet-tui settings: use with lenet-tui --config FILE.toml"]
+    for model in (False, True):
+        lines += ["", "[model]"] if model else []
+        of = config.model if model else config
+        lines += [f"{s.name} = {s.toml(getattr(of, s.name))}" for s in SETTINGS if s.model == model]
+    return "\n".join(lines) + "\n"
 
 
 def _unknown_keys(table: dict, allowed: tuple[str, ...], prefix: str) -> dict[str, str]:
@@ -143,88 +117,8 @@ def _key_as_written(key: str) -> str:
     return quoted if len(quoted) <= _SHOWN else quoted[: _SHOWN - 4] + '..."'
 
 
-def _check_types(values: dict, model_values: dict) -> dict[str, str]:
-    """Type problems that TrainConfig.problems() cannot word well; converts lr and channels."""
-    return _check_run_types(values) | _check_model_types(model_values)
-
-
-def _check_run_types(values: dict) -> dict[str, str]:
-    problems = {}
-    lr = values.get("lr")
-    if isinstance(lr, int) and not isinstance(lr, bool):
-        if abs(lr) > 10**39:  # too big for a float: out of range either way
-            problems["lr"] = f"must be a number > 0 and at most 1e+38, got {_show(lr)}"
-        else:
-            values["lr"] = float(lr)
-    elif "lr" in values and not isinstance(lr, float):
-        problems["lr"] = f"must be a number > 0 and at most 1e+38, got {_show(lr)}"
-    seed = values.get("seed")
-    if seed == RANDOM_SEED:
-        values["seed"] = None
-    elif "seed" in values and (not isinstance(seed, int) or isinstance(seed, bool)):
-        problems["seed"] = f'must be an integer in 0..2**63-1 or "random", got {_show(seed)}'
-    return problems | _check_optimizer_types(values)
-
-
-def _check_optimizer_types(values: dict) -> dict[str, str]:
-    problems = {}
-    for name in ("device", "optimizer", "schedule", "augment", "dataset", "precision"):
-        if name in values and not isinstance(values[name], str):
-            problems[name] = f"must be a string, got {_show(values[name])}"
-    for name, allowed in (("momentum", ">= 0 and < 1"), ("weight_decay", "in 0..1")):
-        value = values.get(name)
-        if name not in values or isinstance(value, float):
-            continue
-        if isinstance(value, bool) or not isinstance(value, int) or abs(value) > 10**39:
-            problems[name] = f"must be a number {allowed}, got {_show(value)}"
-        else:
-            values[name] = float(value)
-    if "nesterov" in values and not isinstance(values["nesterov"], bool):
-        problems["nesterov"] = f"must be true or false, got {_show(values['nesterov'])}"
-    return problems
-
-
-def _check_model_types(model_values: dict) -> dict[str, str]:
-    problems = {}
-    for name in ("activation", "pooling", "init"):
-        if name in model_values and not isinstance(model_values[name], str):
-            problems[f"model.{name}"] = f"must be a string, got {_show(model_values[name])}"
-    if "batch_norm" in model_values and not isinstance(model_values["batch_norm"], bool):
-        problems["model.batch_norm"] = (
-            f"must be true or false, got {_show(model_values['batch_norm'])}"
-        )
-    for name, fewest, most, example in (
-        ("channels", 1, 3, "[6, 16]"),
-        ("hidden", 0, 3, "[120, 84]"),
-    ):
-        value = model_values.get(name)
-        if name not in model_values:
-            continue
-        if isinstance(value, list) and fewest <= len(value) <= most:
-            model_values[name] = tuple(value)
-        else:
-            problems[f"model.{name}"] = (
-                f"needs {fewest} to {most} integers like {example}, got {_show(value)}"
-            )
-    return problems
-
-
 def _key(field: str) -> str:
     return f"model.{field}" if field in _MODEL_KEYS else field
-
-
-def _show(value: object) -> str:
-    """A bad value as a message quotes it: TOML-like, and cut short if long."""
-    if isinstance(value, bool):
-        text = "true" if value else "false"
-    elif isinstance(value, float) and not math.isfinite(value):
-        text = str(value)
-    elif isinstance(value, int) and abs(value) > 10**30:
-        text = f"an integer of {len(str(abs(value)))} digits"
-    else:
-        text = repr(value)
-    text = " ".join(text.split())
-    return text if len(text) <= _SHOWN else text[: _SHOWN - 3] + "..."
 
 
 def _toml_string(text: str) -> str:

@@ -9,65 +9,33 @@ setting outermost. Importable without torch; knows nothing about any user interf
 
 from __future__ import annotations
 
-import dataclasses
+import functools
 import itertools
 import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from lenet_tui.engine.config import (
-    ACTIVATIONS,
-    AUGMENTS,
-    DATASETS,
-    INITS,
-    OPTIMIZERS,
-    POOLINGS,
-    PRECISIONS,
-    SCHEDULES,
-    ModelConfig,
-    TrainConfig,
-)
+from lenet_tui.engine.config import TrainConfig
+from lenet_tui.engine.settings import MAX_SEED, SETTINGS, parse_widths, with_values
 from lenet_tui.errors import LenetError, cut, shown
 
 GRID_NAME = "grid.toml"
 """The file that holds a grid's spec, seeds and base settings, and marks a grid folder."""
 MAX_RUNS = 256
 """The most runs a grid trains without --yes."""
-MAX_SEED = 2**63 - 1
-MODEL_FIELDS = tuple(f.name for f in dataclasses.fields(ModelConfig))
-_TRUE, _FALSE = ("true", "on", "yes"), ("false", "off", "no")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._+=,-]")
 _ABSENT = object()
-
-
-def parse_ints(text: str, fewest: int, most: int, example: str, sep: str = ",") -> tuple[int, ...]:
-    """fewest..most non-negative integers separated by sep; ValueError saying what is expected."""
-    parts = text.split(sep)
-    if not fewest <= len(parts) <= most or not all(p.strip().isdigit() for p in parts):
-        count = f"{fewest} to {most}" if most > fewest else str(most)
-        raise ValueError(f"expected {count} integers like {example}, got {shown(text)}")
-    return tuple(int(p) for p in parts)
-
-
-def parse_hidden(text: str, sep: str = ",") -> tuple[int, ...]:
-    """Hidden widths: up to 3 integers, or `none` (no hidden layer)."""
-    if text.strip() in ("", "none"):
-        return ()
-    example = sep.join(("120", "84"))
-    try:
-        return parse_ints(text, 1, 3, example, sep)
-    except ValueError:
-        raise ValueError(
-            f"expected up to 3 integers like {example}, or none, got {shown(text)}"
-        ) from None
 
 
 def parse_seeds(text: str) -> tuple[int, ...]:
     """--seeds: distinct integers in 0..2**63-1, comma-separated; ValueError otherwise."""
     if any(len(part.strip()) > 19 for part in text.split(",")):  # 2**63 has 19 digits
         raise ValueError(f"seeds must be integers in 0..2**63-1, got {shown(text)}")
-    seeds = parse_ints(text, 1, 10**6, "0,1,2")
+    try:
+        seeds = parse_widths(text, (1, 10**6), "0,1,2")
+    except ValueError as exc:
+        raise ValueError(f"{exc}, got {shown(text)}") from None
     if any(seed > MAX_SEED for seed in seeds):
         raise ValueError(f"seeds must be integers in 0..2**63-1, got {shown(text)}")
     if len(set(seeds)) < len(seeds):
@@ -75,55 +43,8 @@ def parse_seeds(text: str) -> tuple[int, ...]:
     return seeds
 
 
-def _choice(allowed: tuple[str, ...]) -> Callable[[str], object]:
-    def convert(text: str) -> str:
-        if text not in allowed:
-            raise ValueError(f"must be one of {', '.join(allowed)}")
-        return text
-
-    return convert
-
-
-def _bool(text: str) -> bool:
-    if text.lower() in _TRUE + _FALSE:
-        return text.lower() in _TRUE
-    raise ValueError("must be true or false")
-
-
-def _number(kind: type) -> Callable[[str], object]:
-    def convert(text: str) -> object:
-        try:
-            value = kind(text)
-        except ValueError:
-            raise ValueError(f"must be {'an integer' if kind is int else 'a number'}") from None
-        if isinstance(value, float) and not math.isfinite(value):
-            raise ValueError("must be a finite number")
-        return value
-
-    return convert
-
-
 CONVERTERS: dict[str, Callable[[str], object]] = {
-    "lr": _number(float),
-    "optimizer": _choice(OPTIMIZERS),
-    "momentum": _number(float),
-    "nesterov": _bool,
-    "weight_decay": _number(float),
-    "schedule": _choice(SCHEDULES),
-    "epochs": _number(int),
-    "batch_size": _number(int),
-    "device": str,
-    "precision": _choice(PRECISIONS),
-    "augment": _choice(AUGMENTS),
-    "patience": _number(int),
-    "dataset": _choice(DATASETS),
-    "activation": _choice(ACTIVATIONS),
-    "pooling": _choice(POOLINGS),
-    "batch_norm": _bool,
-    "channels": lambda text: parse_ints(text, 1, 3, "6/16", "/"),
-    "kernel_size": _number(int),
-    "hidden": lambda text: parse_hidden(text, "/"),
-    "init": _choice(INITS),
+    s.name: functools.partial(s.parse, sep="/") for s in SETTINGS if s.grid
 }
 """Each setting a grid can vary (those with a flag, the seed aside), and how to read a value."""
 _REFUSED = {
@@ -144,13 +65,6 @@ def value_text(value: object) -> str:
     if isinstance(value, tuple):
         return "/".join(map(str, value)) or "none"
     return str(value)
-
-
-def with_values(base: TrainConfig, values: dict[str, object]) -> TrainConfig:
-    """base with the given settings (model ones included) replaced; not validated."""
-    model = {k: v for k, v in values.items() if k in MODEL_FIELDS}
-    train = {k: v for k, v in values.items() if k not in MODEL_FIELDS}
-    return dataclasses.replace(base, **train, model=dataclasses.replace(base.model, **model))
 
 
 Combination = tuple[tuple[str, object], ...]

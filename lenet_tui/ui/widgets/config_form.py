@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
 
 from rich.text import Text
 from textual import on
@@ -15,18 +12,10 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Button, Input, Label, Select, Static, Switch
 
-from lenet_tui.engine.config import (
-    ACTIVATIONS,
-    AUGMENTS,
-    DATASETS,
-    INITS,
-    OPTIMIZERS,
-    POOLINGS,
-    PRECISIONS,
-    SCHEDULES,
-    TrainConfig,
-)
+from lenet_tui.engine.config import TrainConfig
 from lenet_tui.engine.presets import PRESETS
+from lenet_tui.engine.settings import SETTINGS, Setting, with_values
+from lenet_tui.errors import shown
 from lenet_tui.runs.ray_setup import RayOptions
 from lenet_tui.ui.grid_session import GridRequest, read_grid
 from lenet_tui.ui.ray_form import CPUS_HINT, RAY_HINT, RAY_SHORT_HINT, ray_fields, read_ray
@@ -34,87 +23,7 @@ from lenet_tui.ui.ray_form import CPUS_HINT, RAY_HINT, RAY_SHORT_HINT, ray_field
 CUSTOM = "custom"
 SHORT_LABELS = {"fashion-mnist": "Fashion"}
 """Choices shown shorter than their value, so that they fit the form at 80 columns."""
-
-
-@dataclass(frozen=True)
-class Field:
-    """One row of the form: a TrainConfig (or, with model, a ModelConfig) setting."""
-
-    name: str
-    label: str
-    kind: Literal["text", "choice", "switch"] = "text"
-    choices: tuple[str, ...] = ()
-    parse: Callable[[str], object] | None = None
-    """Text to value; ValueError (its message shown above the Start button) if it is no such
-    value."""
-    show: Callable[[object], str] = repr
-    """Value to text."""
-    model: bool = False
-
-
-def _parse_float(text: str) -> float:
-    try:
-        return float(text)
-    except ValueError:
-        raise ValueError(f"must be a number like 0.9 or 1e-3, got {text!r}") from None
-
-
-def _parse_int(text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise ValueError(f"must be a whole number, got {text!r}") from None
-
-
-def _parse_seed(text: str) -> int | None:
-    if text == "random":
-        return None
-    try:
-        return int(text)
-    except ValueError:
-        raise ValueError(f"must be a whole number or 'random', got {text!r}") from None
-
-
-def _parse_widths(fewest: int, example: str) -> Callable[[str], tuple[int, ...]]:
-    def parse(text: str) -> tuple[int, ...]:
-        parts = [p.strip() for p in text.split(",")] if text not in ("", "none") else []
-        if not (fewest <= len(parts) <= 3 and all(p.isdigit() for p in parts)):
-            none = " (or none)" if fewest == 0 else ""
-            raise ValueError(
-                f"needs {fewest} to 3 whole numbers like {example}{none}, got {text!r}"
-            )
-        return tuple(int(p) for p in parts)
-
-    return parse
-
-
-def _show_widths(widths: object) -> str:
-    return ",".join(map(str, widths)) if widths else "none"  # type: ignore[call-overload]
-
-
-FIELDS = (
-    Field("dataset", "dataset", "choice", DATASETS),
-    Field("lr", "learning rate", parse=_parse_float),
-    Field("epochs", "epochs", parse=_parse_int, show=str),
-    Field("batch_size", "batch size", parse=_parse_int, show=str),
-    Field("optimizer", "optimizer", "choice", OPTIMIZERS),
-    Field("momentum", "momentum", parse=_parse_float),
-    Field("nesterov", "nesterov", "switch"),
-    Field("weight_decay", "weight decay", parse=_parse_float),
-    Field("schedule", "lr schedule", "choice", SCHEDULES),
-    Field("augment", "augment", "choice", AUGMENTS),
-    Field("patience", "patience", parse=_parse_int, show=str),
-    Field("device", "device", "choice"),
-    Field("precision", "precision", "choice", PRECISIONS),
-    Field("seed", "seed", parse=_parse_seed, show=lambda s: "random" if s is None else str(s)),
-    Field("activation", "activation", "choice", ACTIVATIONS, model=True),
-    Field("pooling", "pooling", "choice", POOLINGS, model=True),
-    Field("batch_norm", "batch norm", "switch", model=True),
-    Field("init", "init", "choice", INITS, model=True),
-    Field("channels", "channels", parse=_parse_widths(1, "6,16"), show=_show_widths, model=True),
-    Field("kernel_size", "kernel size", parse=_parse_int, show=str, model=True),
-    Field("hidden", "hidden", parse=_parse_widths(0, "120,84"), show=_show_widths, model=True),
-)
+FIELDS = tuple(setting for setting in SETTINGS if setting.label is not None)
 """The form's rows, top to bottom, after the preset."""
 GRID_FIELDS = {"vary": ("e.g. lr=.1,.9",), "seeds": ("e.g. 0,1,2",),
                "ray": (RAY_HINT, RAY_SHORT_HINT), "ray_cpus": (CPUS_HINT,)}  # fmt: skip
@@ -122,7 +31,7 @@ GRID_FIELDS = {"vary": ("e.g. lr=.1,.9",), "seeds": ("e.g. 0,1,2",),
 --ray-cpus-per-run), and their hints, longest first: a field shows the longest that fits it."""
 LABELS = {
     "preset": "preset",
-    **{f.name: f.label for f in FIELDS},
+    **{f.name: str(f.label) for f in FIELDS},
     **{n: n for n in GRID_FIELDS},
     "ray_cpus": "cpus per run",
 }
@@ -192,10 +101,10 @@ class ConfigForm(Vertical):
             yield Static(id="form-problems")
             yield Button("Start  ctrl+r", id="form-start", variant="success", compact=True)
 
-    def _widget(self, f: Field, value: object) -> Widget:
-        if f.kind == "switch":
+    def _widget(self, f: Setting, value: object) -> Widget:
+        if f.widget == "switch":
             return Switch(bool(value))
-        if f.kind == "choice":
+        if f.widget == "select":
             options = self._devices if f.name == "device" else f.choices
             labels = [(SHORT_LABELS.get(o, o), o) for o in options]
             return Select(labels, allow_blank=False, value=value)
@@ -230,7 +139,7 @@ class ConfigForm(Vertical):
                 if f.name == "device" and value not in self._devices:
                     continue
                 widget = self._field(f.name, Widget)
-                widget.value = f.show(value) if f.kind == "text" else value  # type: ignore[attr-defined]
+                widget.value = f.show(value) if f.widget == "input" else value  # type: ignore[attr-defined]
             self._field("preset", Select).value = _preset_of(config)
         self._revalidate()
 
@@ -286,19 +195,13 @@ class ConfigForm(Vertical):
         """Parse every field, then let TrainConfig judge the ranges."""
         problems: dict[str, str] = {}
         values: dict[str, object] = {}
-        models: dict[str, object] = {}
         for f in FIELDS:
-            widget = self._field(f.name, Widget)
+            value = self._field(f.name, Widget).value  # type: ignore[attr-defined]
             try:
-                value = widget.value  # type: ignore[attr-defined]
-                value = f.parse(value.strip()) if f.parse else value
+                values[f.name] = f.parse(value.strip()) if f.widget == "input" else value
             except ValueError as exc:
-                problems[f.name] = str(exc)
-                continue
-            (models if f.model else values)[f.name] = value
-        base = self._initial  # settings without a field here are kept as given
-        model = dataclasses.replace(base.model, **models)
-        config = dataclasses.replace(base, **values, model=model)
+                problems[f.name] = f"{exc}, got {shown(value.strip())}"
+        config = with_values(self._initial, values)  # settings without a field are kept as given
         problems = {**config.problems(), **problems}
         return (None if problems else config), problems
 
@@ -306,7 +209,7 @@ class ConfigForm(Vertical):
         return self.query_one(f"#field-{name}", kind)
 
 
-def _value(config: TrainConfig, f: Field) -> object:
+def _value(config: TrainConfig, f: Setting) -> object:
     return getattr(config.model if f.model else config, f.name)
 
 
