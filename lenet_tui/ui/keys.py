@@ -13,21 +13,18 @@ from textual.dom import DOMNode
 
 
 class Key(NamedTuple):
-    """A key (F-keys in capitals), its action and footer word, the palette's title ("": none) and
-    what it does in one line, for the F1 page and the palette. scope: whose BINDINGS hold it and
-    whose action it runs ("textual": Textual's own); tab: where it works (the palette shows it);
-    also: more (action, footer word, shown) bindings of the key; check_action lets one run."""
+    """One key: its bindings, its row of the F1 page's table and its entry in the palette."""
 
-    key: str
+    key: str  # F-keys in capitals, as the F1 page and the palette write them
     action: str
-    label: str
-    title: str
-    text: str
-    scope: str = "dashboard"
+    label: str  # the footer's word
+    title: str  # the palette's entry, to which " (key)" is added ("": none)
+    text: str  # what it does, in one line: on the F1 page and under the palette's entry
+    scope: str = "dashboard"  # whose BINDINGS hold it, whose action runs ("textual": its own)
     show: bool = True
-    priority: bool = True
-    tab: str = ""
-    also: tuple[tuple[str, str, bool], ...] = ()
+    priority: bool = True  # before the focused widget's own keys (a form field's, a table's)
+    tab: str = ""  # the tab it works in, which the palette shows first
+    also: tuple[tuple[str, str, bool], ...] = ()  # (action, label, show): check_action keeps one
 
 
 KEYS = (
