@@ -8,6 +8,7 @@ import dataclasses
 from dashboard_helpers import SHORT, SIZE, as_if_running, drawn, make_app, notes, view, wait_until
 from event_fixtures import progress
 from inside_fixtures import d2l_started
+from ray_dashboard_helpers import GRID, fill_in, use_scripted_ray
 from textual.widgets import Markdown, TabbedContent
 
 from lenet_tui.ui.app import LenetApp
@@ -69,3 +70,21 @@ async def test_the_palettes_layer_health_shows_the_train_tab_with_it(tiny_datase
         palette(app)["Layer health or table (ctrl+t)"].callback()
         await wait_until(pilot, lambda: app.query_one(TabbedContent).active == "train")
         assert app.dashboard.query_one(LayerHealthView).display
+
+
+async def test_on_a_ray_grid_the_palettes_pause_and_layer_health_say_why_not(
+    tiny_dataset, monkeypatch
+):
+    use_scripted_ray(monkeypatch)
+    app = make_app(tiny_dataset)
+    async with app.run_test(size=SIZE) as pilot:
+        await fill_in(pilot, vary=GRID, ray="local")
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: app.dashboard.train_view.has_class("-ray-grid"))
+        palette(app)["Pause or go on (F8)"].callback()
+        await wait_until(pilot, lambda: notes(app, "No pause on Ray"))
+        palette(app)["Layer health or table (ctrl+t)"].callback()
+        await wait_until(
+            pilot, lambda: "a Ray grid's table of runs is shown in its place" in notes(app)
+        )
+        assert not app.dashboard.query_one(LayerHealthView).display
