@@ -74,7 +74,7 @@ def commands(namespaces: Mapping[str, DOMNode]) -> Iterator[SystemCommand]:
     cannot run now says why in a notification, as its key would."""
     for key in (key for key in KEYS if key.title):
         run = lambda key=key: _run(key, namespaces)  # noqa: E731
-        yield SystemCommand(f"{key.title} ({key.key})", key.text, run)
+        yield SystemCommand(f"{key.title} ({key.key})", key.text[0].upper() + key.text[1:], run)
 
 
 def _run(key: Key, namespaces: Mapping[str, DOMNode]) -> object:
