@@ -36,8 +36,11 @@ async def wait_until(pilot, condition, timeout: float = 120) -> None:
 
 
 async def settle(pilot) -> None:
-    """Let the workers finish and the screen catch up (for a snapshot: see conftest's
+    """Let the data arrive (given data is announced after the first layout, later on a busy
+    machine), the workers finish and the screen catch up (for a snapshot: see conftest's
     snap_compare for the cursor)."""
+    board = pilot.app.dashboard
+    await wait_until(pilot, lambda: board.phase not in (Phase.LOADING, Phase.OPENING))
     await pilot.app.workers.wait_for_complete()
     await pilot.pause()
 

@@ -13,7 +13,6 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from textual.app import App, SystemCommand
-from textual.binding import Binding
 from textual.events import Resize
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
@@ -24,6 +23,7 @@ from lenet_tui.engine.data import Dataset
 from lenet_tui.engine.data_source import DataSource
 from lenet_tui.engine.devices import available_devices
 from lenet_tui.runs.folder import default_runs_dir
+from lenet_tui.ui.keys import bindings, commands
 from lenet_tui.ui.screens.dashboard import NARROW, DashboardScreen
 from lenet_tui.ui.screens.help import HelpScreen
 from lenet_tui.ui.widgets.train_view import Clock
@@ -48,11 +48,7 @@ class LenetApp(App[None]):
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (NARROW, "-wide")]
     NOTIFICATION_TIMEOUT = 4
     """Seconds a notification stays unless it says otherwise (errors stay longer)."""
-    BINDINGS = [
-        Binding("f1", "help", "Help"),
-        Binding("ctrl+q", "quit", "Quit", priority=True),
-        Binding("ctrl+s", "save_screen", "Screenshot", show=False, priority=True),
-    ]
+    BINDINGS = bindings("app")
 
     def __init__(self, dashboard: DashboardScreen) -> None:
         super().__init__()
@@ -147,29 +143,12 @@ class LenetApp(App[None]):
         os._exit(self._exit_code)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        """Every action of the dashboard, each once, named with its key. Each can be chosen at
-        any time: one that cannot run now says why in a notification, as its key would."""
+        """Textual's entries but those lenet-tui replaces, then every key of lenet-tui's."""
         for command in super().get_system_commands(screen):
             if command.title not in REPLACED_COMMANDS:
                 yield command
         board = self.dashboard
-        for title, help_text, callback in (
-            ("Start training (ctrl+r)", "Train with the form's settings", board.action_start),
-            ("Stop training (ctrl+x)", "Stop after the current batch", board.action_stop),
-            ("New run (ctrl+n)", "Back to the form with the last values", board.action_new_run),
-            ("Resume a run (ctrl+o)", "Go on from a kept run's last checkpoint",
-             board.action_resume),
-            ("Show activations (F3)", "Pick test images, see conv feature maps",
-             lambda: board.action_show_tab("activations")),
-            ("Compare runs (F4)", "Every kept run; overlay 2-8 of them",
-             lambda: board.action_show_tab("runs")),
-            ("Where it errs (F5)", "The test set's confusion matrix",
-             lambda: board.action_show_tab("errors")),
-            ("Save screen (ctrl+s)", "An SVG in the run's folder", self.action_save_screen),
-            ("Keys (F1)", "Every key of lenet-tui", self.action_help),
-            ("Quit (ctrl+q)", "A run in progress is stopped first", self.action_quit),
-        ):  # fmt: skip
-            yield SystemCommand(title, help_text, callback)
+        yield from commands({"app": self, "dashboard": board, "train": board.train_view})
 
 
 def create_app(

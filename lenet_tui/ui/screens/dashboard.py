@@ -13,7 +13,6 @@ from pathlib import Path
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Footer, Header, TabbedContent, TabPane
@@ -25,6 +24,7 @@ from lenet_tui.engine.events import Event
 from lenet_tui.errors import LenetError, one_line
 from lenet_tui.runs.driver import RunDriver
 from lenet_tui.ui.grid_session import GridSession
+from lenet_tui.ui.keys import bindings
 from lenet_tui.ui.messages import (
     DataFailed,
     DataLoaded,
@@ -47,23 +47,12 @@ from lenet_tui.ui.widgets.train_view import Clock, TrainView
 
 NARROW = 100
 """Terminals narrower than this get the compact layout (80x24 must stay readable)."""
-TABS = tuple(enumerate(("train", "activations", "runs", "errors")))
-"""The tabs, F2 to F5 (each named in the tab bar; F4, the runs, also in the footer)."""
 
 
 class DashboardScreen(RayGridRuns, GridRuns, KeptRuns, Screen[None]):
     """Edit the settings, start a run, watch LeNet learn."""
 
-    BINDINGS = [
-        Binding("ctrl+r", "start", "Start", priority=True),
-        Binding("ctrl+x", "stop", "Stop", priority=True),
-        Binding("f8", "pause(True)", "Pause", priority=True),
-        Binding("f8", "pause(False)", "Go on", priority=True),  # the one shown while paused
-        Binding("f8", "ray_pause", "Pause", show=False, priority=True),  # says a Ray grid cannot
-        Binding("ctrl+n", "new_run", "New run", priority=True),
-        Binding("ctrl+o", "resume", "Resume", priority=True),
-        *(Binding(f"f{2 + i}", f"show_tab('{t}')", t.title(), show=t == "runs") for i, t in TABS),
-    ]
+    BINDINGS = bindings("dashboard")
 
     phase: reactive[Phase] = reactive(Phase.LOADING, bindings=True)
 

@@ -8,22 +8,12 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Markdown
 
-HELP = """\
+from lenet_tui.ui.keys import key_table
+
+HELP = f"""\
 # lenet-tui keys
 
-| key | what it does |
-| --- | --- |
-| **ctrl+r** | start a run with the form's settings |
-| **ctrl+x** | stop the run after the current batch (and a grid: no further run) |
-| **F8** | pause the run after the current batch; F8 again goes on (the pause is not timed) |
-| **ctrl+n** | new run: back to the form, with the last values |
-| **ctrl+o** | resume a kept run from its last checkpoint (Enter picks, Esc goes back) |
-| **F2** – **F5** | the Train, Activations, Runs and Errors tabs (Errors: test confusion matrix) |
-| **ctrl+t** | in the Train tab: the layer table or the layer-health sparklines and reading |
-| **ctrl+s** | save the screen as an SVG in the run's folder (before a run: the runs folder) |
-| **F1** | this page (Esc closes it) |
-| **ctrl+p** | command palette |
-| **ctrl+q** | quit (a run in progress is stopped first) |
+{key_table()}
 
 **In the form:** Tab / Shift+Tab move between fields, Enter goes to the next one, Enter or
 Space opens a choice. Fields that are wrong turn red and say why above the Start button; a run
@@ -75,9 +65,7 @@ Test accuracy on either is comparable to, not identical with, the official test 
 class HelpScreen(ModalScreen[None]):
     """The key reference, over the dashboard."""
 
-    BINDINGS = [
-        Binding("escape,f1,q", "dismiss", "Close"),
-    ]
+    BINDINGS = [Binding("escape,f1,q", "dismiss", "Close")]
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-body"):

@@ -14,7 +14,6 @@ from pathlib import Path
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import ContentSwitcher, Static
 from textual.worker import Worker, WorkerState
@@ -35,6 +34,7 @@ from lenet_tui.engine.inspection import Inspector
 from lenet_tui.engine.model import build_lenet, layer_table
 from lenet_tui.errors import LenetError, RunFolderError
 from lenet_tui.runs.driver import Kept, RunDriver
+from lenet_tui.ui.keys import bindings
 from lenet_tui.ui.machine import MachineMeter
 from lenet_tui.ui.messages import ModelPreview, RunEnded, RunOpened, TrainingEvent, WeightsSnapshot
 from lenet_tui.ui.widgets.config_form import ConfigForm
@@ -53,7 +53,7 @@ class TrainView(Horizontal):
     worker is done.
     """
 
-    BINDINGS = [Binding("ctrl+t", "toggle_health", "Health")]
+    BINDINGS = bindings("train")
 
     def __init__(self, config: TrainConfig, devices: list[str], clock: Clock = time.monotonic,
                  *, id: str | None = None) -> None:  # fmt: skip
@@ -99,7 +99,10 @@ class TrainView(Horizontal):
         return not (action == "toggle_health" and self.has_class("-ray-grid"))
 
     def action_toggle_health(self) -> None:
-        self.health.toggle()
+        if self.has_class("-ray-grid"):  # from the palette: the key is not offered then
+            self.notify("a Ray grid's table of runs is shown in its place", severity="warning")
+        else:
+            self.health.toggle()
 
     # -- data and the form ---------------------------------------------------------------------
 
@@ -191,7 +194,10 @@ class TrainView(Horizontal):
 
     def toggle_pause(self) -> None:
         """Pause after the batch in flight, or go on (RunPaused, RunResumed say when it is so)."""
-        if self.driver is None or self.status.latest.state == "stopping":
+        if self.driver is None:  # from the palette: F8 is not offered then
+            self.notify("no run is training", severity="warning")
+            return
+        if self.status.latest.state == "stopping":
             return
         if self.driver.paused:
             self.driver.unpause()
