@@ -41,6 +41,7 @@ from lenet_tui.ui.widgets.config_form import ConfigForm
 from lenet_tui.ui.widgets.health_panel import HealthPanel
 from lenet_tui.ui.widgets.metrics_plot import ENDED_TITLE, WAITING_TITLE, MetricsPlot, legend
 from lenet_tui.ui.widgets.run_status import RunState, RunStatus, run_ending
+from lenet_tui.ui.widgets.trials_table import TrialsView
 
 Clock = Callable[[], float]
 
@@ -77,6 +78,7 @@ class TrainView(Horizontal):
         with ContentSwitcher(initial="form", id="side"):
             yield ConfigForm(self._config, self._devices, id="form")
             yield self.status
+            yield TrialsView(id="trials")  # a Ray grid's runs (lenet_tui.ui.modes.ray_grid)
         with Vertical(id="main"):
             yield Static(legend(), id="legend")
             yield MetricsPlot(id="plot")

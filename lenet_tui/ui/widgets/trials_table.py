@@ -1,5 +1,5 @@
 """The Train tab during a Ray grid: a header line, one row per run changing live, and the
-highlighted run's note (why its state changed). The rows come from lenet_tui.ui.ray_session."""
+highlighted run's note (why its state changed). The rows come from lenet_tui.ui.modes.trial_rows."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from textual.widgets import DataTable, Static
 from textual.widgets.data_table import RowDoesNotExist
 
 from lenet_tui.runs.ray_grid import TrialUpdate
-from lenet_tui.ui.ray_session import TrialRow, TrialRows
+from lenet_tui.ui.modes.trial_rows import TrialRow, TrialRows
 from lenet_tui.ui.widgets.literal_table import LiteralTable
 
 TRIAL_STYLES = {

@@ -1,7 +1,7 @@
 """A Ray grid as the dashboard follows it: one row per run, kept up to date from the grid's
 `TrialUpdate`s, and the messages its worker posts.
 
-The worker (lenet_tui.ui.screens.ray_grid_runs) iterates `RayGrid.run()` and posts each update
+The worker (lenet_tui.ui.modes.ray_grid) iterates `RayGrid.run()` and posts each update
 as `TrialUpdated`; the UI thread folds it into `TrialRows` here, which say what every run's row
 shows (state, epoch, test acc, attempt, worker) and the one-line header. No widgets.
 """

@@ -1,12 +1,12 @@
-"""A grid started from the dashboard's form: its runs trained one after another, each through the
-one RunDriver, in one grid folder that `lenet-tui --no-ui --resume GRID_DIR` can finish.
+"""A grid from the dashboard's form: what its vary and seeds fields ask for (`read_grid`), and how
+the grid begun last stands (`GridProgress`: its folder, its runs, what is done, one line on it),
+shared by the two grid modes (lenet_tui.ui.modes.local_grid, .ray_grid). No widgets.
 
-The form's vary and seeds fields are read here (`read_grid`), and the dashboard keeps one
-`GridSession`: `begin` plans the grid, makes its folder and gives the first run's driver; after
-each run ends, `next_driver` gives the next one's, or None once the grid is done (grid.csv is
-written then) or stopped (ctrl+x, or a run that did not finish: stopped, failed, quit). What a
-run did is read from its folder, as the headless grid does. No widgets: the screen shows
-`progress` and `outcome`.
+`begin` plans a grid trained here, makes its folder and gives the first run's driver; after each
+run ends, `next_driver` gives the next one's, or None once the grid is done (grid.csv is written
+then) or stopped (ctrl+x, or a run that did not finish). `begin_ray` makes the folder of a grid
+whose runs train at once on Ray. What a run did is read from its folder, as the headless grid
+does; a grid folder is one that `lenet-tui --no-ui --resume GRID_DIR` can finish.
 """
 
 from __future__ import annotations
@@ -31,7 +31,6 @@ from lenet_tui.runs.ray_setup import RayOptions
 if TYPE_CHECKING:
     from lenet_tui.engine.data import Dataset
     from lenet_tui.runs.driver import RunDriver
-    from lenet_tui.runs.ray_grid import RayGrid
 
 GridState = Literal["idle", "running", "done", "stopped"]
 
@@ -84,9 +83,9 @@ def read_grid(
     return (None if problems else GridRequest(vary, seed_list)), problems
 
 
-class GridSession:
-    """The grid trained in the dashboard, if any: one run at a time, in the grid's order, or
-    (`begin_ray`) all at once on Ray."""
+class GridProgress:
+    """The grid begun last in the dashboard, if any: its runs trained one at a time, in the
+    grid's order, or (`begin_ray`) all at once on Ray."""
 
     def __init__(self) -> None:
         self.grid: Grid | None = None
@@ -96,8 +95,6 @@ class GridSession:
         self.state: GridState = "idle"
         self.ray: RayOptions | None = None
         """How the grid trains on Ray; None for a grid trained here."""
-        self.ray_grid: RayGrid | None = None
-        """The Ray grid while its runs train (`stop` cancels them)."""
         self.unfinished: list[str] = []
         """A Ray grid's runs that failed or were lost (`run 3 lr=0.9 failed`), once it ended."""
 
@@ -150,7 +147,7 @@ class GridSession:
     def ray_ended(self, unfinished: list[str]) -> None:
         """The Ray grid's runs have all ended (unfinished: those that failed or were lost): done,
         with grid.csv written (a RunFolderError in one line if it cannot be), unless stopped."""
-        self.ray_grid, self.unfinished = None, unfinished
+        self.unfinished = unfinished
         if self.grid is not None and self.active:
             self.state = "done"
             self.grid.write_csv()
@@ -178,12 +175,9 @@ class GridSession:
         return driver
 
     def stop(self) -> None:
-        """No further run starts (the run in flight is stopped by the screen; a Ray grid's
-        runs in flight are cancelled here)."""
+        """No further run starts (the mode stops the runs in flight)."""
         if self.active:
             self.state = "stopped"
-        if self.ray_grid is not None:
-            self.ray_grid.request_stop()
 
     @property
     def progress(self) -> str:
@@ -201,13 +195,17 @@ class GridSession:
         return [run.folder for run in self.grid.runs if run.action() == "done"]
 
     @property
+    def resume(self) -> str:
+        """The command that finishes the grid (with the Ray options it trains with)."""
+        flags = f" {self.ray.flags}" if self.ray is not None else ""
+        return f"{resume_command(self.folder)}{flags}" if self.folder is not None else ""
+
+    @property
     def outcome(self) -> str:
         """One line on how the grid stands: done (where its table is), stopped (how to go on)."""
         if self.grid is None or self.grid.folder is None:
             return ""
-        total, done = len(self.grid.runs), len(self.done_folders)
-        resume = resume_command(self.grid.folder)
-        resume += f" {self.ray.flags}" if self.ray is not None else ""
+        total, done, resume = len(self.grid.runs), len(self.done_folders), self.resume
         if self.state == "done":
             table = f"its table is {self.grid.folder / CSV_NAME}"
             if self.unfinished:
@@ -216,11 +214,6 @@ class GridSession:
                     f"{table}; train those again with {resume}"
                 )
             return f"grid done: {total} runs; {table}"
-        if self.state == "stopped" and self.ray_grid is not None:
-            return (
-                "grid stopping: the runs in flight are cancelled and keep their last checkpoints; "
-                f"finish it with {resume}"
-            )
         if self.state == "stopped":
             return f"grid stopped: {done} of {total} runs done; finish it with {resume}"
         if self.ray is not None:
