@@ -6,7 +6,7 @@ from dashboard_helpers import SIZE, make_app, notes, running, view, wait_until
 from test_form_grid import type_into
 
 from lenet_tui.engine.config import TrainConfig
-from lenet_tui.ui.modes.grid_progress import GridRequest
+from lenet_tui.ui.modes.local_grid import GridRequest
 from lenet_tui.ui.widgets.config_form import ConfigForm
 from lenet_tui.ui.widgets.runs_view import RunsView
 

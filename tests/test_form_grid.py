@@ -5,7 +5,7 @@ from __future__ import annotations
 from dashboard_helpers import SIZE, make_app, running, shown, wait_until
 from textual.widgets import Button, Input
 
-from lenet_tui.ui.modes.grid_progress import GridRequest
+from lenet_tui.ui.modes.local_grid import GridRequest
 from lenet_tui.ui.widgets.config_form import ConfigForm
 
 

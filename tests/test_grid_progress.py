@@ -11,7 +11,7 @@ from lenet_tui.engine.events import RunFinished, RunStopped
 from lenet_tui.errors import LenetError
 from lenet_tui.runs.driver import RunDriver
 from lenet_tui.runs.grid import GRID_NAME
-from lenet_tui.ui.modes.grid_progress import GridProgress, GridRequest, read_grid
+from lenet_tui.ui.modes.local_grid import GridProgress, GridRequest, read_grid
 
 BASE = TrainConfig(epochs=1, batch_size=128, device="cpu", seed=0)
 """512 tiny training images: 4 steps a run."""

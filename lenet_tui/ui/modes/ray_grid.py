@@ -1,45 +1,47 @@
-"""A grid from the form (vary + ray) trained at once on Ray.
+"""A grid from the form (vary + ray) trained at once on Ray, its folder made as for a grid here.
 
-The grid's folder is made as for a grid trained here (lenet_tui.ui.modes.grid_progress); a
-thread worker iterates the runner's `run()` (a RayGrid, lenet_tui.runs.ray_grid, which writes
-every run's folder) and posts each update; the Train tab shows a table of the runs in place of
-the form and the status (lenet_tui.ui.widgets.trials_table), and its plot the highlighted run's
-curves. A run on Ray does not pause; ctrl+x (and quitting) cancels the runs in flight, which
-keep their checkpoints. Of the runner, only `run()`, `request_stop()`, `stop_requested` and
-`parallel` (how many runs train at once) are used.
+A thread worker iterates the runner's `run()` (a RayGrid, which writes every run's folder) and
+posts each update; the Train tab shows a table of the runs (lenet_tui.ui.widgets.trials_table)
+and the highlighted run's curves. A run on Ray does not pause; ctrl+x (and quitting) cancels the
+runs in flight, which keep their checkpoints. Of the runner, only `run()`, `request_stop()`,
+`stop_requested` and `parallel` (how many runs train at once) are used.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from textual import on, work
-from textual.widgets import ContentSwitcher
+from textual.message import Message
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from lenet_tui.engine.events import EpochEnd, RunDiverged, RunFinished, RunStarted, TrainProgress
 from lenet_tui.errors import LenetError
-from lenet_tui.runs.ray_grid import RayGrid
+from lenet_tui.runs.ray_grid import RayGrid, TrialUpdate
 from lenet_tui.ui.messages import TrainingEvent
-from lenet_tui.ui.modes.grid_progress import GridRequest
-from lenet_tui.ui.modes.local_grid import LocalGrid
+from lenet_tui.ui.modes.local_grid import GridRequest, LocalGrid
 from lenet_tui.ui.modes.state import Phase
-from lenet_tui.ui.modes.trial_rows import DONE, RayGridEnded, TrialRow, TrialRows, TrialUpdated
 from lenet_tui.ui.widgets.metrics_plot import MetricsPlot
 from lenet_tui.ui.widgets.runs_view import RunsView
-from lenet_tui.ui.widgets.trials_table import TrialsView
+from lenet_tui.ui.widgets.trials_table import DONE, TrialRow, TrialRows, TrialsView
 
 if TYPE_CHECKING:
     from lenet_tui.engine.config import TrainConfig
     from lenet_tui.engine.data import Dataset
 
-TRIALS = "trials"
-"""The Train tab's side panel during a Ray grid (beside the form and the status)."""
 NO_PAUSE = (
     "a grid on Ray does not pause (its runs train in Ray's workers); ctrl+x stops it, each run "
     "keeping its last checkpoint"
 )
+
+
+@dataclass
+class TrialUpdated(Message):
+    """What one run of the Ray grid did (an event it logged, or a change of state)."""
+
+    update: TrialUpdate
 
 
 class RayGridMode(LocalGrid):
@@ -52,21 +54,6 @@ class RayGridMode(LocalGrid):
     def trials(self) -> TrialsView:
         """The table of the grid's runs, in the Train tab's side panel."""
         return self.board.train_view.query_one(TrialsView)
-
-    def track_side_panel(self) -> None:
-        side = self.board.train_view.query_one("#side", ContentSwitcher)
-        self.watch(side, "current", self._side_shown, init=False)
-
-    def _side_shown(self, current: str | None) -> None:
-        """The table needs the tab's width: the plot goes below it while it is shown."""
-        self.board.train_view.set_class(current == TRIALS, "-ray-grid")
-        self.board.refresh_bindings()  # ctrl+t has no layer table to swap while it is shown
-
-    def tab_shown(self, tab: str | None) -> None:
-        """Back on the Train tab during a Ray grid, the keys move the table's cursor."""
-        side = self.board.train_view.query_one("#side", ContentSwitcher)
-        if tab == "train" and side.current == TRIALS:
-            self.trials.table.focus()
 
     def begin_grid(self, config: TrainConfig, request: GridRequest, data: Dataset) -> None:
         """Make the grid's folder (--run-dir, or a new one) and train its runs on Ray."""
@@ -82,7 +69,7 @@ class RayGridMode(LocalGrid):
         self.runner = runner = RayGrid(made, {data.name: data}, options)
         board.mode, board.phase = self, Phase.RUNNING
         board.query_one(RunsView).show_grid([])
-        board.train_view.query_one("#side", ContentSwitcher).current = TRIALS
+        board.train_view.show_side("trials")  # the table in place of the form
         board.train_view.form.disabled = True  # hidden during the grid: keys must not edit it
         self.trials.begin(TrialRows(made, options))
         self.trials.table.focus()
@@ -90,10 +77,10 @@ class RayGridMode(LocalGrid):
         self.follow(runner)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="ray-grid")
-    def follow(self, runner: RayGrid) -> None:
-        """Iterate the runner and post what it yields; a LenetError (Ray cannot be reached) ends
-        it in one line. Cancelled (the app quits), it stops the grid and goes on reading until
-        every run has ended and Ray is shut down."""
+    def follow(self, runner: RayGrid) -> str:
+        """Iterate the runner and post what it yields; the one line of a LenetError (Ray cannot
+        be reached), "" once every run has ended. Cancelled (the app quits), it stops the grid
+        and goes on reading until every run has ended and Ray is shut down."""
         worker = get_current_worker()
         try:
             for update in runner.run():
@@ -101,9 +88,8 @@ class RayGridMode(LocalGrid):
                     runner.request_stop()
                 self.post_message(TrialUpdated(update))
         except LenetError as exc:
-            self.post_message(RayGridEnded(str(exc)))
-            return
-        self.post_message(RayGridEnded())
+            return str(exc)
+        return ""
 
     def stop(self) -> None:
         if self.grid.active:
@@ -161,18 +147,16 @@ class RayGridMode(LocalGrid):
                 plot.add_train(event.epoch, event.train_loss, event.train_acc, event.lr)
         plot.draw_new_points()
 
-    @on(RayGridEnded)
-    def grid_ended(self, message: RayGridEnded) -> None:
-        self.ended(message.error)
-
     @on(Worker.StateChanged)
-    def worker_failed(self, event: Worker.StateChanged) -> None:
-        """A bug in the worker ends the grid with its one line (the traceback is Textual's)."""
+    def ended(self, event: Worker.StateChanged) -> None:
+        """Every run ended (or Ray could not be reached, or a bug ended the worker: its one
+        line, the traceback is Textual's): grid.csv, the overlay, and one line."""
         if event.state == WorkerState.ERROR:
-            self.ended(f"{type(event.worker.error).__name__}: {event.worker.error}")
-
-    def ended(self, error: str) -> None:
-        """Every run ended (or Ray could not be reached): grid.csv, the overlay, one line."""
+            error = f"{type(event.worker.error).__name__}: {event.worker.error}"
+        elif event.state == WorkerState.SUCCESS:
+            error = str(event.worker.result)
+        else:
+            return
         board, grid, rows = self.board, self.grid, self.trials.rows
         if self.runner is None or board.phase is not Phase.RUNNING:
             return

@@ -1,19 +1,17 @@
-"""Going on with a kept run: pick one (ctrl+o, or --resume at the start), read it in a worker,
-and train it as a single run once its data is in memory. Reading and checking a run folder is
-lenet_tui.runs.driver's KeptRun.
-"""
+"""Going on with a kept run: pick one (ctrl+o, or --resume at the start), read it in a worker
+(lenet_tui.runs.driver's KeptRun), and train it as a single run once its data is in memory."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from textual import on, work
+from textual.worker import Worker, WorkerState
 
 from lenet_tui.errors import one_line
 from lenet_tui.runs.driver import KeptRun, RunDriver
 from lenet_tui.runs.folder import default_runs_dir
 from lenet_tui.runs.history import list_runs
-from lenet_tui.ui.messages import ResumeFailed, ResumeReady
 from lenet_tui.ui.modes.single import SingleRun
 from lenet_tui.ui.modes.state import Phase, ResumeRequest
 from lenet_tui.ui.screens.resume import ResumeScreen
@@ -33,26 +31,23 @@ class Resuming(SingleRun):
         self.app.push_screen(chosen, lambda path: path is None or self.open_run(path))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="open")
-    def open_run(self, path: Path) -> None:
+    def open_run(self, path: Path) -> KeptRun:
         """Check and read a kept run's settings, checkpoint and metrics (reads torch files)."""
-        try:
-            self.post_message(ResumeReady(KeptRun.open(path)))
-        except Exception as exc:  # a bug or the machine too: shown, never a dead worker
-            self.post_message(ResumeFailed(one_line(exc)))
+        return KeptRun.open(path)
 
-    @on(ResumeFailed)
-    def resume_failed(self, message: ResumeFailed) -> None:
-        board = self.board
-        self.notify(message.error, title="Cannot resume", severity="error", timeout=30)
-        if board.phase is Phase.OPENING:  # started with --resume: still of use without it
-            board.load(board.chosen, board.dataset_at_start)
-
-    @on(ResumeReady)
-    def resume_ready(self, message: ResumeReady) -> None:
-        kept = message.kept
-        if self.board.phase is Phase.OPENING:  # started with --resume: load the data it needs
-            self.board.load(kept.data_source(self.board.chosen), kept.config.dataset)
-        self.resume(kept)
+    @on(Worker.StateChanged)
+    def run_read(self, event: Worker.StateChanged) -> None:
+        """The kept run is read: go on with it; or say why it cannot be (a bug or the machine
+        too: shown, never a dead worker)."""
+        board, kept, error = self.board, event.worker.result, event.worker.error
+        if event.state == WorkerState.ERROR and error is not None:
+            self.notify(one_line(error), title="Cannot resume", severity="error", timeout=30)
+            if board.phase is Phase.OPENING:  # started with --resume: still of use without it
+                board.load(board.chosen, board.dataset_at_start)
+        elif event.state == WorkerState.SUCCESS and isinstance(kept, KeptRun):
+            if board.phase is Phase.OPENING:  # started with --resume: load the data it needs
+                board.load(kept.data_source(board.chosen), kept.config.dataset)
+            self.resume(kept)
 
     def resume(self, kept: KeptRun) -> None:
         """Go on with a kept run now, or once the data is in memory."""

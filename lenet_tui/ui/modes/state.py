@@ -1,5 +1,4 @@
-"""Where the dashboard stands: one phase, at most one request waiting for the data, and the run
-folders it opened."""
+"""Where the dashboard stands: its phase, the one request waiting for the data, its run folders."""
 
 from __future__ import annotations
 

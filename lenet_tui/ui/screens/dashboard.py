@@ -1,9 +1,8 @@
 """The dashboard's one screen: the Train, Activations, Runs and Errors tabs.
 
 It holds one `Phase` plus at most one request waiting for the data (lenet_tui.ui.modes.state),
-loads the data, passes the newest weights to the Activations tab when it is shown, and routes
-keys and messages to the mode in use (lenet_tui.ui.modes): a single run, a grid trained here, a
-grid on Ray, or a kept run going on.
+loads the data, passes the newest weights to the Activations tab when it is shown, and routes keys
+to the mode in use (lenet_tui.ui.modes): a single run, a grid here or on Ray, a kept run.
 """
 
 from __future__ import annotations
@@ -35,8 +34,7 @@ from lenet_tui.ui.messages import (
     TrainingEvent,
     WeightsSnapshot,
 )
-from lenet_tui.ui.modes.grid_progress import GridProgress
-from lenet_tui.ui.modes.local_grid import LocalGrid
+from lenet_tui.ui.modes.local_grid import GridProgress, LocalGrid
 from lenet_tui.ui.modes.ray_grid import RayGridMode
 from lenet_tui.ui.modes.resuming import Resuming
 from lenet_tui.ui.modes.single import SingleRun
@@ -115,7 +113,6 @@ class DashboardScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one("#field-lr").focus()
-        self.ray_grid.track_side_panel()
         if self._ray_at_start is not None:
             self.train_view.form.set_ray(self._ray_at_start)
         if self._resume_at_start is not None:
@@ -298,7 +295,6 @@ class DashboardScreen(Screen[None]):
     @on(TabbedContent.TabActivated)
     def tab_shown(self, event: TabbedContent.TabActivated) -> None:
         self.refresh_bindings()
-        self.ray_grid.tab_shown(event.pane.id)
         if event.pane.id == "activations":
             self.query_one(ActivationViewer).draw_unseen()
 

@@ -28,7 +28,7 @@ from lenet_tui.engine.config import (
 )
 from lenet_tui.engine.presets import PRESETS
 from lenet_tui.runs.ray_setup import RayOptions
-from lenet_tui.ui.modes.grid_progress import GridRequest, read_grid
+from lenet_tui.ui.modes.local_grid import GridRequest, read_grid
 from lenet_tui.ui.ray_form import CPUS_HINT, RAY_HINT, RAY_SHORT_HINT, ray_fields, read_ray
 
 CUSTOM = "custom"
