@@ -275,7 +275,7 @@ class LocalGrid(SingleRun):
     def run_ended(self, message: RunEnded) -> None:
         if self.grid.active:
             self._next_run()
-        elif not self._say_stopped():
+        else:
             super().run_ended(message)
 
     def _next_run(self) -> None:
@@ -290,15 +290,16 @@ class LocalGrid(SingleRun):
         if driver is None:
             severity = "information" if grid.state == "done" else "warning"
             self.notify(grid.outcome, title=f"Grid {grid.state}", severity=severity, timeout=30)
-            self._say_stopped()
+            self.say_stopped()
         elif self.board.begin_run(self, lambda: driver, "Grid stopped"):
             self._show_progress()
 
-    def _say_stopped(self) -> bool:
-        """If the grid's run stopped, the status panel says how to go on with the grid, as its
-        notification did (not how to resume the one run); whether it did."""
-        status = self.board.train_view.status
-        if self.grid.state != "stopped" or status.latest.state != "stopped":
+    def say_stopped(self) -> bool:
+        """If the run that stopped is one of the stopped grid's, the status panel says how to
+        finish the grid, as its notification did (not how to resume the one run); whether so."""
+        status, folder, grid = self.board.train_view.status, self.board.folders.last, self.grid
+        stopped = grid.state == status.latest.state == "stopped"
+        if not stopped or folder is None or folder.parent != grid.folder:
             return False
         status.show(message=self.grid.outcome)
         return True

@@ -51,8 +51,7 @@ class RayGridMode(LocalGrid):
     """The grid's runs while they train (`end_runs` cancels them)."""
 
     @property
-    def trials(self) -> TrialsView:
-        """The table of the grid's runs, in the Train tab's side panel."""
+    def trials(self) -> TrialsView:  # the table of the grid's runs, in the Train tab
         return self.board.train_view.query_one(TrialsView)
 
     def begin_grid(self, config: TrainConfig, request: GridRequest, data: Dataset) -> None:

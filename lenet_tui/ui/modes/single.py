@@ -38,5 +38,9 @@ class SingleRun(Widget):
         """Quitting: no further run starts (the screen stops the one in flight)."""
 
     def run_ended(self, message: RunEnded) -> None:
-        if message.toast:
+        """Say what to do next (for a run of a stopped grid: how to finish the grid)."""
+        if not self.board.local_grid.say_stopped() and message.toast:
             self.notify(message.toast, timeout=4)
+
+    def on_unmount(self) -> None:
+        self.end_runs()  # however the app ends, no further run starts

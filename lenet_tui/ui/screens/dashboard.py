@@ -126,10 +126,6 @@ class DashboardScreen(Screen[None]):
         elif self.phase is not Phase.OPENING:
             self.load(self.chosen, self.dataset_at_start)
 
-    def on_unmount(self) -> None:
-        """However the app ends, no further run starts (a Ray grid's runs are cancelled)."""
-        self.mode.end_runs()
-
     # -- the data ------------------------------------------------------------------------------
 
     def load(self, source: DataSource | None, dataset: str) -> None:
