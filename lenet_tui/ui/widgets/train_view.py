@@ -40,7 +40,7 @@ from lenet_tui.ui.messages import ModelPreview, RunEnded, RunOpened, TrainingEve
 from lenet_tui.ui.widgets.config_form import ConfigForm
 from lenet_tui.ui.widgets.health_panel import HealthPanel
 from lenet_tui.ui.widgets.metrics_plot import ENDED_TITLE, WAITING_TITLE, MetricsPlot, legend
-from lenet_tui.ui.widgets.run_status import RunState, RunStatus, run_ending
+from lenet_tui.ui.widgets.run_status import RunStatus, StatusState, run_ending
 from lenet_tui.ui.widgets.trials_table import TrialsView
 
 Clock = Callable[[], float]
@@ -298,7 +298,7 @@ class TrainView(Horizontal):
         self.query_one(MetricsPlot).draw_new_points()
         self.health.draw_new()
 
-    def _end_run(self, state: RunState, **changes: object) -> None:
+    def _end_run(self, state: StatusState, **changes: object) -> None:
         self.status.note(state=state, **changes)
         self.query_one(MetricsPlot).say_when_empty(ENDED_TITLE)
         self.redraw()  # with the last reports, which came after the last tick
