@@ -96,7 +96,7 @@ async def key_latencies(presses: int) -> tuple[list[float], list[float]]:
 
     from lenet_tui.engine.config import TrainConfig
     from lenet_tui.ui.app import create_app
-    from lenet_tui.ui.session import Phase
+    from lenet_tui.ui.modes.state import Phase
 
     app = create_app(TrainConfig(epochs=50, device="cpu"))
     board = app.dashboard

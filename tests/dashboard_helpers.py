@@ -13,7 +13,7 @@ from lenet_tui.engine.config import TrainConfig
 from lenet_tui.engine.data import Dataset
 from lenet_tui.ui.app import LenetApp, create_app
 from lenet_tui.ui.messages import TrainingEvent
-from lenet_tui.ui.session import Phase
+from lenet_tui.ui.modes.state import Phase
 from lenet_tui.ui.widgets.run_status import RunView
 
 SIZE = (120, 40)

@@ -15,7 +15,7 @@ from lenet_tui.runs.grid import Grid, GridRun
 from lenet_tui.runs.ray_grid import TrialUpdate
 from lenet_tui.runs.ray_trial import TrialWorker
 from lenet_tui.ui import ray_form
-from lenet_tui.ui.screens import ray_grid_runs
+from lenet_tui.ui.modes import ray_grid
 
 GRID = "pooling=avg,max activation=sigmoid,relu"
 WORKERS = (TrialWorker(4101, "node-a", 1), TrialWorker(4102, "node-b", 1))
@@ -107,7 +107,7 @@ class ScriptedRayGrid:
 
 def use_scripted_ray(monkeypatch: pytest.MonkeyPatch) -> type[ScriptedRayGrid]:
     """The dashboard's Ray grids are ScriptedRayGrids, and Ray counts as installed."""
-    monkeypatch.setattr(ray_grid_runs, "RayGrid", ScriptedRayGrid)
+    monkeypatch.setattr(ray_grid, "RayGrid", ScriptedRayGrid)
     monkeypatch.setattr(ray_form, "ray_installed", lambda: True)
     monkeypatch.setattr(ScriptedRayGrid, "made", [])
     return ScriptedRayGrid

@@ -6,7 +6,8 @@ from dashboard_helpers import SIZE, make_app, notes, running, view, wait_until
 from test_form_grid import type_into
 
 from lenet_tui.engine.config import TrainConfig
-from lenet_tui.ui.grid_session import GridRequest
+from lenet_tui.ui.modes.local_grid import GridRequest
+from lenet_tui.ui.screens.resume import ResumeScreen
 from lenet_tui.ui.widgets.config_form import ConfigForm
 from lenet_tui.ui.widgets.runs_view import RunsView
 
@@ -55,4 +56,28 @@ async def test_ctrl_x_stops_the_run_in_flight_and_the_grid(tiny_dataset):
         ]
         # the status panel says the same, not how to resume the one run (ctrl+o)
         assert view(app).message == notes(app, "Grid stopped")[0]
+        assert not [n for n in notes(app) if n.startswith("run ")]
+
+
+async def test_a_run_of_a_stopped_grid_resumed_and_stopped_says_how_to_finish_the_grid(
+    tiny_dataset,
+):
+    app = make_app(tiny_dataset, TrainConfig(epochs=1000, batch_size=8, device="cpu"))
+    async with app.run_test(size=SIZE) as pilot:
+        await type_into(pilot, "vary", "lr=0.1,0.9")
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: running(app) and app.dashboard.last_folder is not None)
+        await pilot.press("ctrl+x")
+        await wait_until(pilot, lambda: not running(app))
+        grid = app.dashboard.grid
+        await pilot.press("ctrl+o")  # the grid's run, stopped, is highlighted: go on with it
+        assert isinstance(app.screen, ResumeScreen)
+        assert app.screen.highlighted.folder.path == grid.folder / "lr=0.1"
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: running(app))
+        await pilot.press("ctrl+x")
+        await wait_until(pilot, lambda: not running(app) and view(app).state == "stopped")
+        await pilot.pause()
+        assert view(app).message == grid.outcome  # how to finish the grid, not the one run
+        assert grid.outcome.startswith("grid stopped: 0 of 2 runs done; finish it with")
         assert not [n for n in notes(app) if n.startswith("run ")]

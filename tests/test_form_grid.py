@@ -5,7 +5,7 @@ from __future__ import annotations
 from dashboard_helpers import SIZE, make_app, running, shown, wait_until
 from textual.widgets import Button, Input
 
-from lenet_tui.ui.grid_session import GridRequest
+from lenet_tui.ui.modes.local_grid import GridRequest
 from lenet_tui.ui.widgets.config_form import ConfigForm
 
 

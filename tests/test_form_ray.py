@@ -10,7 +10,7 @@ from test_form_grid import start_enabled, type_into
 from lenet_tui import cli
 from lenet_tui.runs.ray_setup import RayOptions
 from lenet_tui.ui import launch, ray_form
-from lenet_tui.ui.grid_session import GridRequest
+from lenet_tui.ui.modes.local_grid import GridRequest
 from lenet_tui.ui.ray_form import read_ray
 from lenet_tui.ui.widgets.config_form import ConfigForm
 

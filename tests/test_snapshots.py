@@ -13,7 +13,7 @@ from lenet_tui.engine.events import EpochEnd, RunStarted
 from lenet_tui.engine.model import build_lenet, count_parameters, layer_table
 from lenet_tui.ui.app import LenetApp, create_app
 from lenet_tui.ui.messages import TrainingEvent
-from lenet_tui.ui.session import Phase
+from lenet_tui.ui.modes.state import Phase
 
 CONFIG = TrainConfig(lr=0.5, epochs=3, device="cpu")
 

@@ -8,7 +8,7 @@ from inside_fixtures import SECOND_EPOCH, confusion_of, epoch_end, trained_inspe
 
 from lenet_tui.ui.app import create_app
 from lenet_tui.ui.messages import TrainingEvent, WeightsSnapshot
-from lenet_tui.ui.session import Phase
+from lenet_tui.ui.modes.state import Phase
 from lenet_tui.ui.widgets.confusion_grid import ConfusionGrid
 from lenet_tui.ui.widgets.confusion_images import ConfusionImages
 

@@ -1,5 +1,5 @@
 """The dashboard's App: what is app-wide (keys, quitting, signals, the worker threads, the command
-palette). The session itself lives in its screen (lenet_tui.ui.screens.dashboard)."""
+palette). What the dashboard does lives in its screen and its modes (lenet_tui.ui.modes)."""
 
 from __future__ import annotations
 
@@ -122,7 +122,7 @@ class LenetApp(App[None]):
 
     async def action_quit(self) -> None:
         """Stop a run in progress first, so the process ends with the terminal restored."""
-        self.dashboard.grid.stop()  # no further run of a grid starts while this one stops
+        self.dashboard.mode.end_runs()  # no further run of a grid starts while this one stops
         await self.dashboard.train_view.stop_and_wait()
         self.exit(return_code=self._exit_code)
 
@@ -138,7 +138,7 @@ class LenetApp(App[None]):
     async def _quit_hung_up(self) -> None:
         """The terminal is gone: there is nothing to restore, and Textual's shutdown would wait
         forever to write to it, so once the run's files are complete the process just ends."""
-        self.dashboard.grid.stop()
+        self.dashboard.mode.end_runs()
         await self.dashboard.train_view.stop_and_wait()
         os._exit(self._exit_code)
 

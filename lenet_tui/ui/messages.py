@@ -9,7 +9,7 @@ from textual.message import Message
 from lenet_tui.engine.data import Dataset
 from lenet_tui.engine.events import Event, LayerInfo
 from lenet_tui.engine.inspection import Inspector
-from lenet_tui.runs.driver import Kept, KeptRun
+from lenet_tui.runs.driver import Kept
 from lenet_tui.runs.folder import RunFolder
 
 
@@ -68,17 +68,3 @@ class RunEnded(Message):
     toast: str = ""
     """What to do next (`run stopped: ctrl+o resumes it`), for the screen to notify unless a
     grid goes on or says it; "" where an error notification said it already."""
-
-
-@dataclass
-class ResumeReady(Message):
-    """A kept run, checked and loaded, ready to go on from its checkpoint."""
-
-    kept: KeptRun
-
-
-@dataclass
-class ResumeFailed(Message):
-    """A kept run cannot be resumed; the one-line reason."""
-
-    error: str

@@ -1,8 +1,8 @@
-"""The dashboard's one screen: the Train, Activations, Runs and Errors tabs, and the session.
+"""The dashboard's one screen: the Train, Activations, Runs and Errors tabs.
 
-The session is one `Phase` plus at most one request waiting for the data (lenet_tui.ui.session):
-it loads the data, starts new runs, goes on with kept runs (ctrl+o), and passes the newest
-weights to the Activations tab when it is shown.
+It holds one `Phase` plus at most one request waiting for the data (lenet_tui.ui.modes.state),
+loads the data, passes the newest weights to the Activations tab when it is shown, and routes keys
+to the mode in use (lenet_tui.ui.modes): a single run, a grid here or on Ray, a kept run.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from lenet_tui.engine.data_source import BUNDLED, TITLES, DataSource
 from lenet_tui.engine.events import Event
 from lenet_tui.errors import LenetError, one_line
 from lenet_tui.runs.driver import RunDriver
-from lenet_tui.ui.grid_session import GridSession
+from lenet_tui.runs.ray_setup import RayOptions
 from lenet_tui.ui.keys import bindings
 from lenet_tui.ui.messages import (
     DataFailed,
@@ -34,22 +34,24 @@ from lenet_tui.ui.messages import (
     TrainingEvent,
     WeightsSnapshot,
 )
-from lenet_tui.ui.screens.grid_runs import GridRuns
-from lenet_tui.ui.screens.kept_runs import KeptRuns
-from lenet_tui.ui.screens.ray_grid_runs import RayGridRuns
-from lenet_tui.ui.session import Phase, Request, ResumeRequest, StartRequest
+from lenet_tui.ui.modes.local_grid import GridProgress, LocalGrid
+from lenet_tui.ui.modes.ray_grid import RayGridMode
+from lenet_tui.ui.modes.resuming import Resuming
+from lenet_tui.ui.modes.single import SingleRun
+from lenet_tui.ui.modes.state import Folders, Phase, Request, ResumeRequest, StartRequest
 from lenet_tui.ui.widgets.activation_viewer import ActivationViewer
 from lenet_tui.ui.widgets.config_form import ConfigForm
 from lenet_tui.ui.widgets.confusion_images import ConfusionImages
 from lenet_tui.ui.widgets.errors_view import ErrorsView
 from lenet_tui.ui.widgets.runs_view import RunsView
 from lenet_tui.ui.widgets.train_view import Clock, TrainView
+from lenet_tui.ui.widgets.trials_table import TrialsView
 
 NARROW = 100
 """Terminals narrower than this get the compact layout (80x24 must stay readable)."""
 
 
-class DashboardScreen(RayGridRuns, GridRuns, KeptRuns, Screen[None]):
+class DashboardScreen(Screen[None]):
     """Edit the settings, start a run, watch LeNet learn."""
 
     BINDINGS = bindings("dashboard")
@@ -62,46 +64,60 @@ class DashboardScreen(RayGridRuns, GridRuns, KeptRuns, Screen[None]):
                  resume: Path | None = None) -> None:  # fmt: skip
         super().__init__()
         self.data = data
-        self._chosen = data_source
+        self.chosen = data_source
         """The data the user chose on the command line (None: bundled, or a resumed run's own)."""
-        self._run_dir = run_dir
-        """Where the first run started here is kept (later ones get new default folders)."""
+        self.dataset_at_start = config.dataset  # loaded at the start (the form's may differ)
+        self.folders = Folders(run_dir)
         self._resume_at_start = resume
+        self._ray_at_start: RayOptions | None = None
         self.pending: Request | None = None
         """What waits for the data to be in memory; a later request replaces it."""
-        self.session_folders: list[Path] = []
-        """Every run folder used in this session, for the ctrl+o list."""
-        self.last_folder: Path | None = None
-        self.grid = GridSession()
-        """The grid started from the form (its vary field), if any: its runs train in turn."""
+        self.grid = GridProgress()
+        """The grid begun last, if any (both grid modes share it)."""
+        self.single, self.resuming = SingleRun(self), Resuming(self)
+        self.local_grid, self.ray_grid = LocalGrid(self, self.grid), RayGridMode(self, self.grid)
+        self.mode: SingleRun = self.single
+        """The mode of the run (or runs) in flight, or of the last one."""
         self.train_view = TrainView(config, devices, clock, id="train-body")
-        self._dataset = config.dataset  # loaded at the start (the form's may differ later)
+
+    @property
+    def last_folder(self) -> Path | None:
+        return self.folders.last
+
+    def offer_ray(self, options: RayOptions) -> None:
+        """Fill the form's ray fields with these options (`lenet-tui --ray [ADDRESS]`)."""
+        self._ray_at_start = options
+        if self.is_mounted:
+            self.train_view.form.set_ray(options)
 
     def compose(self) -> ComposeResult:
         yield Header()
         with TabbedContent(id="tabs"):
             yield TabPane("Train  F2", self.train_view, id="train")
             yield TabPane("Activations  F3", ActivationViewer(id="viewer"), id="activations")
-            yield TabPane("Runs  F4", RunsView(id="runs-view"), id="runs")
+            yield TabPane("Runs  F4", RunsView(self.folders.opened, id="runs-view"), id="runs")
             yield TabPane("Errors  F5", ErrorsView(id="errors-view"), id="errors")
         yield Footer()
+        yield from (self.single, self.resuming, self.local_grid, self.ray_grid)
 
     def on_mount(self) -> None:
         self.query_one("#field-lr").focus()
+        if self._ray_at_start is not None:
+            self.train_view.form.set_ray(self._ray_at_start)
         if self._resume_at_start is not None:
             if self.data is None:
                 self.phase = Phase.OPENING  # the run says which data to load
-            self.open_run(self._resume_at_start)
+            self.resuming.open_run(self._resume_at_start)
         if self.data is not None:
             # after the first layout at the terminal's size: text laid out before its size
             # classes applied (the form's data line) could keep the height it had when wide
             self.call_after_refresh(self.post_message, DataLoaded(self.data))
         elif self.phase is not Phase.OPENING:
-            self._load(self._chosen, self._dataset)
+            self.load(self.chosen, self.dataset_at_start)
 
     # -- the data ------------------------------------------------------------------------------
 
-    def _load(self, source: DataSource | None, dataset: str) -> None:
+    def load(self, source: DataSource | None, dataset: str) -> None:
         self.phase = Phase.LOADING
         self.load_data(source or BUNDLED, dataset)
 
@@ -119,7 +135,7 @@ class DashboardScreen(RayGridRuns, GridRuns, KeptRuns, Screen[None]):
         self.train_view.show_data(message.data)
         pending, self.pending = self.pending, None
         if isinstance(pending, ResumeRequest):
-            self.resume_run(pending.kept)
+            self.resuming.resume(pending.kept)
         elif isinstance(pending, StartRequest):
             self.action_start()
 
@@ -146,7 +162,7 @@ class DashboardScreen(RayGridRuns, GridRuns, KeptRuns, Screen[None]):
             return not tabs or parameters[0] != tabs.first().active
         if action == "start":
             return False if running else (self.query_one(ConfigForm).config is not None or None)
-        ray = self.grid.ray_grid is not None  # a grid on Ray: F8 says it does not pause
+        ray = self.ray_grid.runner is not None  # a grid on Ray: F8 says it does not pause
         if action in ("pause", "ray_pause"):  # F8 says Pause, or Go on while paused
             driver = self.train_view.driver
             paused = driver is not None and driver.paused
@@ -161,21 +177,22 @@ class DashboardScreen(RayGridRuns, GridRuns, KeptRuns, Screen[None]):
         config = form.config
         if config is None:
             self.notify("fix the highlighted fields first", severity="warning")
-        elif self._ready_for(StartRequest(), "starts") and self.data is not None:
+        elif self.ready_for(StartRequest(), "starts") and self.data is not None:
+            grid = form.grid_request
             if self.data.name != config.dataset:  # the form asks for the other dataset
-                self._load_then(StartRequest(), self._chosen, config.dataset)
-                return
-            if form.grid_request is not None:
-                self._begin_grid(config, form.grid_request)
-                return
-            self._begin(lambda: RunDriver.new(config, self.data, self._run_dir), "Cannot start")
+                self.load_then(StartRequest(), self.chosen, config.dataset)
+            elif grid is not None:
+                mode = self.local_grid if grid.ray is None else self.ray_grid
+                mode.begin_grid(config, grid, self.data)
+            else:
+                self.single.begin(config, self.data)
 
-    def _load_then(self, request: Request, source: DataSource | None, dataset: str) -> None:
+    def load_then(self, request: Request, source: DataSource | None, dataset: str) -> None:
         self.notify(f"loading {dataset}; the run begins as soon as it is in memory")
         self.pending = request  # carried out once the other dataset is in memory
-        self._load(source, dataset)
+        self.load(source, dataset)
 
-    def _ready_for(self, request: Request, verb: str) -> bool:
+    def ready_for(self, request: Request, verb: str) -> bool:
         """Whether a run can begin now; while the data loads, `request` waits for it instead."""
         if self.phase is Phase.RUNNING:
             self.notify("stop the run first (ctrl+x)", severity="warning")
@@ -188,28 +205,25 @@ class DashboardScreen(RayGridRuns, GridRuns, KeptRuns, Screen[None]):
             self.notify("there is no data to train on; see the status panel", severity="error")
         return self.phase is Phase.READY
 
-    def _begin(self, make: Callable[[], RunDriver], refused: str,
-               history: Sequence[Event] = ()) -> bool:  # fmt: skip
-        """Make the run's driver (settings, device and data are checked then) and train it;
-        a refusal is one line in a notification titled `refused`."""
+    def begin_run(self, mode: SingleRun, make: Callable[[], RunDriver], refused: str,
+                  history: Sequence[Event] = ()) -> bool:  # fmt: skip
+        """Make the run's driver (settings, device and data are checked then) and train it in
+        `mode`; a refusal is one line in a notification titled `refused`."""
         try:
             driver = make()
         except LenetError as exc:
             self.notify(str(exc), title=refused, severity="error", timeout=30)
             return False
-        self.phase = Phase.RUNNING
+        self.mode, self.phase = mode, Phase.RUNNING
         self.train_view.start(driver, history)
         self.query_one(ErrorsView).replay(history, driver.start_epoch)
         return True
 
     def action_stop(self) -> None:
-        if self.phase is not Phase.RUNNING and not self.grid.active:  # from the palette
+        if self.phase is not Phase.RUNNING and not self.mode.active:  # from the palette
             self.notify("no run is training", severity="warning")
             return
-        if self.grid.active:  # no further run of the grid starts
-            self.grid.stop()
-            self.notify(self.grid.outcome, title="Grid stopped", severity="warning", timeout=30)
-        self.train_view.stop()  # if a run is training
+        self.mode.stop()
 
     def action_pause(self, pause: bool) -> None:
         self.train_view.toggle_pause()  # after the current batch, or go on
@@ -222,13 +236,15 @@ class DashboardScreen(RayGridRuns, GridRuns, KeptRuns, Screen[None]):
         self.action_show_tab("train")
         self.train_view.show_form()
 
+    def action_resume(self) -> None:
+        self.resuming.choose()
+
+    def action_ray_pause(self) -> None:
+        self.ray_grid.say_no_pause()
+
     @on(RunOpened)
     def run_opened(self, message: RunOpened) -> None:
-        self.last_folder = path = message.folder.path
-        if self._run_dir is not None and path == Path(self._run_dir):
-            self._run_dir = None  # it holds its run now; later runs get new default folders
-        if path not in self.session_folders:
-            self.session_folders.append(path)
+        self.folders.opened_now(message.folder.path)
         self.query_one(RunsView).run_opened(message.folder)
 
     @on(TrainingEvent)
@@ -239,10 +255,11 @@ class DashboardScreen(RayGridRuns, GridRuns, KeptRuns, Screen[None]):
     @on(RunEnded)
     def run_ended(self, message: RunEnded) -> None:
         self.phase = Phase.READY
-        if self.grid.active:
-            self._next_grid_run()  # which says what comes next
-        elif not self._say_grid_stopped() and message.toast:
-            self.notify(message.toast, timeout=4)
+        self.mode.run_ended(message)
+
+    @on(TrialsView.Highlighted)
+    def plot_trial(self, message: TrialsView.Highlighted) -> None:
+        self.ray_grid.plot_run(message.row)
 
     def action_show_tab(self, tab: str) -> None:
         self.set_focus(None)  # focus left in the hidden tab would show that tab again

@@ -17,7 +17,7 @@ from lenet_tui.engine.presets import PRESETS
 from lenet_tui.engine.settings import SETTINGS, Setting, with_values
 from lenet_tui.errors import shown
 from lenet_tui.runs.ray_setup import RayOptions
-from lenet_tui.ui.grid_session import GridRequest, read_grid
+from lenet_tui.ui.modes.local_grid import GridRequest, read_grid
 from lenet_tui.ui.ray_form import CPUS_HINT, RAY_HINT, RAY_SHORT_HINT, ray_fields, read_ray
 
 CUSTOM = "custom"

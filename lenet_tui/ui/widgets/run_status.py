@@ -38,7 +38,7 @@ NARROW_WIDTH = 40
 in short, so that the book's summary lines below them stay in view."""
 NARROW_PATH = 44
 """The most characters of the run's folder in a narrow panel: two lines."""
-RunState = Literal[
+StatusState = Literal[
     "ready", "loading", "running", "paused", "stopping", "finished", "stopped", "diverged", "failed"
 ]  # fmt: skip
 """What the status panel says of the data and the run: "failed" covers data that cannot load."""
@@ -48,7 +48,7 @@ RunState = Literal[
 class RunView:
     """Everything the status panel shows, as plain values."""
 
-    state: RunState = "ready"
+    state: StatusState = "ready"
     device: str = ""
     data_source: str = ""
     epochs: int = 0
@@ -114,7 +114,7 @@ class RunView:
         return replace(self, **changes)
 
 
-STATE_STYLES: dict[RunState, str] = {
+STATE_STYLES: dict[StatusState, str] = {
     "running": "bold green",
     "paused": "bold magenta",
     "stopping": "bold yellow",
@@ -228,7 +228,7 @@ RESUME = "ctrl+o resumes it"
 class Ending:
     """How an event that ends a run is shown."""
 
-    state: RunState
+    state: StatusState
     changes: dict[str, object]
     """For the status panel: its message, or the book's summary."""
     alert: tuple[str, str] | None = None

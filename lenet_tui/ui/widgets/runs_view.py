@@ -88,8 +88,10 @@ class RunsView(RunActions, Vertical, can_focus=True):
     """Index into COLUMNS of the sort column; None: newest first."""
     sort_reverse: reactive[bool] = reactive(False)
 
-    def __init__(self, *, id: str | None = None) -> None:
+    def __init__(self, opened: list[Path] | None = None, *, id: str | None = None) -> None:
         super().__init__(id=id)
+        self.opened = opened if opened is not None else []
+        """The run folders opened since the dashboard started (the screen adds to it)."""
         self.catalog = RunCatalog()
         self.runs: list[RunSummary] = []
         """Every kept run, newest first, as last scanned."""
@@ -136,7 +138,7 @@ class RunsView(RunActions, Vertical, can_focus=True):
             self._scan = "again"
             return
         self._scan = "scanning"
-        self.scan(default_runs_dir(), list(getattr(self.screen, "session_folders", [])))
+        self.scan(default_runs_dir(), list(self.opened))
 
     @work(thread=True, exit_on_error=False, group="runs-scan")
     def scan(self, base: Path, also: list[Path]) -> None:

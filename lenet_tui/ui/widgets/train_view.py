@@ -40,7 +40,8 @@ from lenet_tui.ui.messages import ModelPreview, RunEnded, RunOpened, TrainingEve
 from lenet_tui.ui.widgets.config_form import ConfigForm
 from lenet_tui.ui.widgets.health_panel import HealthPanel
 from lenet_tui.ui.widgets.metrics_plot import ENDED_TITLE, WAITING_TITLE, MetricsPlot, legend
-from lenet_tui.ui.widgets.run_status import RunState, RunStatus, run_ending
+from lenet_tui.ui.widgets.run_status import RunStatus, StatusState, run_ending
+from lenet_tui.ui.widgets.trials_table import TrialsView
 
 Clock = Callable[[], float]
 
@@ -77,6 +78,7 @@ class TrainView(Horizontal):
         with ContentSwitcher(initial="form", id="side"):
             yield ConfigForm(self._config, self._devices, id="form")
             yield self.status
+            yield TrialsView(id="trials")  # a Ray grid's runs (lenet_tui.ui.modes.ray_grid)
         with Vertical(id="main"):
             yield Static(legend(), id="legend")
             yield MetricsPlot(id="plot")
@@ -117,18 +119,27 @@ class TrainView(Horizontal):
     def show_no_data(self, error: str) -> None:
         self.status.show(state="failed", message=f"cannot load the data: {error}")
         self.form.show_data_source(f"cannot load it: {error}")
-        self.query_one("#side", ContentSwitcher).current = "status"
+        self.show_side("status")
 
     def on_show(self) -> None:
-        """The tab is shown by its key (which leaves no focus): focus the form, or during a
-        run what is below the plot."""
-        if self.screen.focused is None:
-            form = self.query_one("#side", ContentSwitcher).current == "form"
-            self.query_one("#field-lr").focus() if form else self.health.focus_shown()
+        """The tab is shown by its key (which leaves no focus): focus the form, during a Ray
+        grid its table (the keys move its cursor), or during a run what is below the plot."""
+        side = self.query_one("#side", ContentSwitcher).current
+        if self.screen.focused is None and side == "trials":
+            self.query_one(TrialsView).table.focus()
+        elif self.screen.focused is None:
+            self.query_one("#field-lr").focus() if side == "form" else self.health.focus_shown()
+
+    def show_side(self, panel: str) -> None:
+        """Show the form, the run's status or a Ray grid's table beside the plot (the table
+        needs the tab's width: the plot goes below it)."""
+        self.query_one("#side", ContentSwitcher).current = panel
+        self.set_class(panel == "trials", "-ray-grid")
+        self.refresh_bindings()  # ctrl+t has no layer table to swap while the table is shown
 
     def show_form(self) -> None:
         """Back to the form, with the last values, for a new run."""
-        self.query_one("#side", ContentSwitcher).current = "form"
+        self.show_side("form")
         self.query_one("#field-lr").focus()
 
     @on(ConfigForm.Changed)
@@ -177,7 +188,7 @@ class TrainView(Horizontal):
         """Clear the plot and switch the side panel from the form to the run's status."""
         self.query_one(MetricsPlot).reset(config.epochs, empty=WAITING_TITLE)
         self.query_one("#legend", Static).update(legend(lr=config.schedule != "constant"))
-        self.query_one("#side", ContentSwitcher).current = "status"
+        self.show_side("status")
         self.form.disabled = True  # hidden during the run: keys must not edit it unseen
         focused = self.screen.focused
         if focused is None or self.form in focused.ancestors_with_self:
@@ -293,7 +304,7 @@ class TrainView(Horizontal):
         self.query_one(MetricsPlot).draw_new_points()
         self.health.draw_new()
 
-    def _end_run(self, state: RunState, **changes: object) -> None:
+    def _end_run(self, state: StatusState, **changes: object) -> None:
         self.status.note(state=state, **changes)
         self.query_one(MetricsPlot).say_when_empty(ENDED_TITLE)
         self.redraw()  # with the last reports, which came after the last tick

@@ -1,12 +1,10 @@
-"""A grid started from the dashboard's form: its runs trained one after another, each through the
-one RunDriver, in one grid folder that `lenet-tui --no-ui --resume GRID_DIR` can finish.
+"""A grid from the form (its vary and seeds fields: `read_grid`) trained here: `LocalGrid` trains
+its runs in turn, each as a single run, in one grid folder that `lenet-tui --no-ui --resume
+GRID_DIR` can finish.
 
-The form's vary and seeds fields are read here (`read_grid`), and the dashboard keeps one
-`GridSession`: `begin` plans the grid, makes its folder and gives the first run's driver; after
-each run ends, `next_driver` gives the next one's, or None once the grid is done (grid.csv is
-written then) or stopped (ctrl+x, or a run that did not finish: stopped, failed, quit). What a
-run did is read from its folder, as the headless grid does. No widgets: the screen shows
-`progress` and `outcome`.
+`GridProgress` (no widgets; the Ray grid mode's too) says how the grid begun last stands: `begin`
+makes its folder and gives the first run's driver; after each run, `next_driver` gives the next
+one's, or None once the grid is done (grid.csv written) or stopped (ctrl+x, a run unfinished).
 """
 
 from __future__ import annotations
@@ -17,6 +15,7 @@ from typing import TYPE_CHECKING, Literal, NamedTuple
 
 from lenet_tui.engine.config import TrainConfig
 from lenet_tui.errors import LenetError
+from lenet_tui.runs.driver import RunDriver
 from lenet_tui.runs.folder import resume_command
 from lenet_tui.runs.grid import CSV_NAME, Grid, GridRun
 from lenet_tui.runs.grid_spec import (
@@ -27,11 +26,13 @@ from lenet_tui.runs.grid_spec import (
     parse_spec,
 )
 from lenet_tui.runs.ray_setup import RayOptions
+from lenet_tui.ui.messages import RunEnded
+from lenet_tui.ui.modes.single import SingleRun
+from lenet_tui.ui.widgets.runs_view import RunsView
 
 if TYPE_CHECKING:
     from lenet_tui.engine.data import Dataset
-    from lenet_tui.runs.driver import RunDriver
-    from lenet_tui.runs.ray_grid import RayGrid
+    from lenet_tui.ui.screens.dashboard import DashboardScreen
 
 GridState = Literal["idle", "running", "done", "stopped"]
 
@@ -84,9 +85,9 @@ def read_grid(
     return (None if problems else GridRequest(vary, seed_list)), problems
 
 
-class GridSession:
-    """The grid trained in the dashboard, if any: one run at a time, in the grid's order, or
-    (`begin_ray`) all at once on Ray."""
+class GridProgress:
+    """The grid begun last in the dashboard, if any: its runs trained one at a time, in the
+    grid's order, or (`begin_ray`) all at once on Ray."""
 
     def __init__(self) -> None:
         self.grid: Grid | None = None
@@ -96,8 +97,6 @@ class GridSession:
         self.state: GridState = "idle"
         self.ray: RayOptions | None = None
         """How the grid trains on Ray; None for a grid trained here."""
-        self.ray_grid: RayGrid | None = None
-        """The Ray grid while its runs train (`stop` cancels them)."""
         self.unfinished: list[str] = []
         """A Ray grid's runs that failed or were lost (`run 3 lr=0.9 failed`), once it ended."""
 
@@ -150,7 +149,7 @@ class GridSession:
     def ray_ended(self, unfinished: list[str]) -> None:
         """The Ray grid's runs have all ended (unfinished: those that failed or were lost): done,
         with grid.csv written (a RunFolderError in one line if it cannot be), unless stopped."""
-        self.ray_grid, self.unfinished = None, unfinished
+        self.unfinished = unfinished
         if self.grid is not None and self.active:
             self.state = "done"
             self.grid.write_csv()
@@ -178,12 +177,9 @@ class GridSession:
         return driver
 
     def stop(self) -> None:
-        """No further run starts (the run in flight is stopped by the screen; a Ray grid's
-        runs in flight are cancelled here)."""
+        """No further run starts (the mode stops the runs in flight)."""
         if self.active:
             self.state = "stopped"
-        if self.ray_grid is not None:
-            self.ray_grid.request_stop()
 
     @property
     def progress(self) -> str:
@@ -201,13 +197,17 @@ class GridSession:
         return [run.folder for run in self.grid.runs if run.action() == "done"]
 
     @property
+    def resume(self) -> str:
+        """The command that finishes the grid (with the Ray options it trains with)."""
+        flags = f" {self.ray.flags}" if self.ray is not None else ""
+        return f"{resume_command(self.folder)}{flags}" if self.folder is not None else ""
+
+    @property
     def outcome(self) -> str:
         """One line on how the grid stands: done (where its table is), stopped (how to go on)."""
         if self.grid is None or self.grid.folder is None:
             return ""
-        total, done = len(self.grid.runs), len(self.done_folders)
-        resume = resume_command(self.grid.folder)
-        resume += f" {self.ray.flags}" if self.ray is not None else ""
+        total, done, resume = len(self.grid.runs), len(self.done_folders), self.resume
         if self.state == "done":
             table = f"its table is {self.grid.folder / CSV_NAME}"
             if self.unfinished:
@@ -216,11 +216,6 @@ class GridSession:
                     f"{table}; train those again with {resume}"
                 )
             return f"grid done: {total} runs; {table}"
-        if self.state == "stopped" and self.ray_grid is not None:
-            return (
-                "grid stopping: the runs in flight are cancelled and keep their last checkpoints; "
-                f"finish it with {resume}"
-            )
         if self.state == "stopped":
             return f"grid stopped: {done} of {total} runs done; finish it with {resume}"
         if self.ray is not None:
@@ -243,3 +238,72 @@ def _remove_empty_grid(grid: Grid) -> None:
     with contextlib.suppress(OSError):
         (grid.folder / GRID_NAME).unlink()
         grid.folder.rmdir()
+
+
+class LocalGrid(SingleRun):
+    """Begin a grid, and train its next run each time one ends."""
+
+    def __init__(self, board: DashboardScreen, grid: GridProgress) -> None:
+        super().__init__(board)
+        self.grid = grid
+
+    @property
+    def active(self) -> bool:  # type: ignore[override]
+        return self.grid.active
+
+    def begin_grid(self, config: TrainConfig, request: GridRequest, data: Dataset) -> None:
+        """Make the grid's folder (--run-dir, or a new one) and train its first run."""
+        grid, folders = self.grid, self.board.folders
+
+        def first_run() -> RunDriver:
+            return grid.begin(config, request.spec, request.seeds, data, folders.run_dir)
+
+        if self.board.begin_run(self, first_run, "Cannot start the grid"):
+            folders.run_dir = None  # the grid's folder now; later runs get new default folders
+            self.board.query_one(RunsView).show_grid([])
+            self._show_progress()
+
+    def stop(self) -> None:
+        if self.grid.active:  # no further run of the grid starts
+            self.grid.stop()
+            self.notify(self.grid.outcome, title="Grid stopped", severity="warning", timeout=30)
+        super().stop()
+
+    def end_runs(self) -> None:
+        self.grid.stop()
+
+    def run_ended(self, message: RunEnded) -> None:
+        if self.grid.active:
+            self._next_run()
+        else:
+            super().run_ended(message)
+
+    def _next_run(self) -> None:
+        """A run of the grid ended: overlay the runs done, and train the next one if any."""
+        grid, data = self.grid, self.board.data
+        self.board.query_one(RunsView).show_grid(grid.done_folders)
+        try:
+            driver = grid.next_driver(data) if data is not None else None
+        except LenetError as exc:
+            self.notify(str(exc), title="Grid stopped", severity="error", timeout=30)
+            return
+        if driver is None:
+            severity = "information" if grid.state == "done" else "warning"
+            self.notify(grid.outcome, title=f"Grid {grid.state}", severity=severity, timeout=30)
+            self.say_stopped()
+        elif self.board.begin_run(self, lambda: driver, "Grid stopped"):
+            self._show_progress()
+
+    def say_stopped(self) -> bool:
+        """If the run that stopped is one of the stopped grid's, the status panel says how to
+        finish the grid, as its notification did (not how to resume the one run); whether so."""
+        status, folder, grid = self.board.train_view.status, self.board.folders.last, self.grid
+        stopped = grid.state == status.latest.state == "stopped"
+        if not stopped or folder is None or folder.parent != grid.folder:
+            return False
+        status.show(message=self.grid.outcome)
+        return True
+
+    def _show_progress(self) -> None:
+        self.notify(f"grid {self.grid.progress}", timeout=5)
+        self.board.train_view.status.show(message=f"grid {self.grid.progress}")

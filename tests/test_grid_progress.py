@@ -11,7 +11,7 @@ from lenet_tui.engine.events import RunFinished, RunStopped
 from lenet_tui.errors import LenetError
 from lenet_tui.runs.driver import RunDriver
 from lenet_tui.runs.grid import GRID_NAME
-from lenet_tui.ui.grid_session import GridRequest, GridSession, read_grid
+from lenet_tui.ui.modes.local_grid import GridProgress, GridRequest, read_grid
 
 BASE = TrainConfig(epochs=1, batch_size=128, device="cpu", seed=0)
 """512 tiny training images: 4 steps a run."""
@@ -24,7 +24,7 @@ def train(driver: RunDriver) -> object:
 
 
 def test_a_grid_gives_each_runs_driver_in_turn_then_writes_its_table(tiny_dataset, tmp_path):
-    session = GridSession()
+    session = GridProgress()
     folder = tmp_path / "grid"
     driver = session.begin(BASE, "pooling=avg,max", (0, 1), tiny_dataset, folder)
     assert session.active and session.folder == folder and (folder / GRID_NAME).is_file()
@@ -50,7 +50,7 @@ def test_a_grid_gives_each_runs_driver_in_turn_then_writes_its_table(tiny_datase
 
 @pytest.mark.parametrize("pressed_stop", [True, False], ids=["ctrl+x", "run stopped alone"])
 def test_a_stopped_run_ends_the_grid_with_no_further_run(tiny_dataset, tmp_path, pressed_stop):
-    session = GridSession()
+    session = GridProgress()
     folder = tmp_path / "grid"
     driver = session.begin(BASE, "lr=0.1,0.9", (), tiny_dataset, folder)
     if pressed_stop:
@@ -77,7 +77,7 @@ def test_a_stopped_run_ends_the_grid_with_no_further_run(tiny_dataset, tmp_path,
 def test_a_refused_grid_says_why_in_one_line_and_leaves_nothing(
     tiny_dataset, runs_dir, spec, config, says
 ):
-    session = GridSession()
+    session = GridProgress()
     with pytest.raises(LenetError) as refused:
         session.begin(config, spec, (), tiny_dataset)
     assert says in str(refused.value) and "\n" not in str(refused.value)
