@@ -15,6 +15,7 @@ from dashboard_helpers import (
     make_app,
     notes,
     running,
+    settle,
     shown,
     view,
     wait_until,
@@ -68,8 +69,7 @@ async def test_form_opens_with_command_line_values(tiny_dataset):
 async def test_the_forms_data_line_is_shown_whole_at_80_columns(tiny_dataset):
     app = make_app(tiny_dataset)
     async with app.run_test(size=(80, 24)) as pilot:
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settle(pilot)  # the given data is announced after the first layout
         line = app.query_one("#form-data", Static)
         text = Text(str(line.content))
         assert text.plain == f"data: {tiny_dataset.description}"
