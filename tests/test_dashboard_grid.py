@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import threading
+
 from dashboard_helpers import SIZE, make_app, notes, running, view, wait_until
 from test_form_grid import type_into
 
 from lenet_tui.engine.config import TrainConfig
+from lenet_tui.engine.events import Event, TrainProgress
+from lenet_tui.runs.event_log import EventLog
 from lenet_tui.ui.modes.local_grid import GridRequest
 from lenet_tui.ui.screens.resume import ResumeScreen
 from lenet_tui.ui.widgets.config_form import ConfigForm
@@ -81,3 +85,31 @@ async def test_a_run_of_a_stopped_grid_resumed_and_stopped_says_how_to_finish_th
         assert view(app).message == grid.outcome  # how to finish the grid, not the one run
         assert grid.outcome.startswith("grid stopped: 0 of 2 runs done; finish it with")
         assert not [n for n in notes(app) if n.startswith("run ")]
+
+
+async def test_a_stop_that_comes_as_the_run_finishes_says_the_runs_done(tiny_dataset, monkeypatch):
+    """ctrl+x after the run's last batch: it finishes all the same, and the grid's end says so."""
+    last_batch, go_on, write = threading.Event(), threading.Event(), EventLog.write
+
+    def held(log: EventLog, event: Event) -> None:  # the run's last report waits for ctrl+x
+        if isinstance(event, TrainProgress) and event.epoch == 1 and not go_on.is_set():
+            last_batch.set()
+            go_on.wait(timeout=60)
+        write(log, event)
+
+    monkeypatch.setattr(EventLog, "write", held)
+    app = make_app(tiny_dataset, QUICK)
+    async with app.run_test(size=SIZE) as pilot:
+        await type_into(pilot, "vary", "lr=0.1,0.9")
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, last_batch.is_set)
+        await pilot.press("ctrl+x")
+        go_on.set()
+        grid = app.dashboard.grid
+        await wait_until(pilot, lambda: not running(app) and grid.state != "running")
+        await pilot.pause()
+        assert grid.state == "stopped"
+        assert [p.name for p in grid.folder.iterdir() if p.is_dir()] == ["lr=0.1"]
+        outcome = f"grid stopped: 1 of 2 runs done; finish it with {grid.resume}"
+        assert notes(app, "Grid stopped") == [outcome]
+        assert view(app).state == "finished" and view(app).message == outcome
