@@ -9,7 +9,10 @@ from test_form_grid import type_into
 
 from lenet_tui.engine.config import TrainConfig
 from lenet_tui.engine.events import Event, TrainProgress
+from lenet_tui.errors import RunFolderError
+from lenet_tui.runs.driver import RunDriver
 from lenet_tui.runs.event_log import EventLog
+from lenet_tui.runs.folder import RunFolder, RunLock
 from lenet_tui.ui.modes.local_grid import GridRequest
 from lenet_tui.ui.screens.resume import ResumeScreen
 from lenet_tui.ui.widgets.config_form import ConfigForm
@@ -113,3 +116,51 @@ async def test_a_stop_that_comes_as_the_run_finishes_says_the_runs_done(tiny_dat
         outcome = f"grid stopped: 1 of 2 runs done; finish it with {grid.resume}"
         assert notes(app, "Grid stopped") == [outcome]
         assert view(app).state == "finished" and view(app).message == outcome
+
+
+async def test_a_run_that_fails_is_named_and_the_grid_goes_on(tiny_dataset, monkeypatch):
+    """As with --no-ui --grid: the runner trains the next run; the grid's end names the failed."""
+    write = EventLog.write
+
+    def full(log: EventLog, event: Event) -> None:  # the first run's disk fills up
+        if isinstance(event, TrainProgress) and log.path.parent.name == "lr=0.1":
+            raise RunFolderError(f"cannot write metrics to {log.path}: No space left on device")
+        write(log, event)
+
+    monkeypatch.setattr(EventLog, "write", full)
+    app = make_app(tiny_dataset, QUICK)
+    async with app.run_test(size=SIZE) as pilot:
+        await type_into(pilot, "vary", "lr=0.1,0.9")
+        await pilot.press("ctrl+r")
+        grid = app.dashboard.grid
+        await wait_until(pilot, lambda: not running(app) and grid.state != "running")
+        assert "No space left on device" in notes(app, "Training failed")[0]
+        assert "grid run 2/2 lr=0.9" in notes(app)
+        table = grid.folder / "grid.csv"
+        assert notes(app, "Grid done") == [
+            f"grid done: 1 of 2 runs finished (run 1 lr=0.1 failed); its table is {table}; "
+            f"train those again with {grid.resume}"
+        ]
+        assert view(app).state == "finished"  # the last run's
+
+
+async def test_a_bug_in_the_worker_stops_the_grid_and_says_how_to_finish_it(
+    tiny_dataset, monkeypatch
+):
+    def broken(driver: RunDriver) -> None:
+        raise RuntimeError("no weights")
+
+    monkeypatch.setattr(RunDriver, "snapshot", broken)
+    app = make_app(tiny_dataset, QUICK)
+    async with app.run_test(size=SIZE) as pilot:
+        await type_into(pilot, "vary", "lr=0.1,0.9")
+        await pilot.press("ctrl+r")
+        grid = app.dashboard.grid
+        await wait_until(pilot, lambda: not running(app) and grid.state != "running")
+        assert notes(app, "Training failed") == ["RuntimeError: no weights"]
+        assert notes(app, "Grid stopped") == [
+            f"grid stopped: 0 of 2 runs done; finish it with {grid.resume}"
+        ]
+        assert view(app).message == "training failed: RuntimeError: no weights"
+        assert not (grid.folder / "lr=0.9").exists() and not (grid.folder / "grid.csv").exists()
+        assert RunLock(RunFolder(grid.folder / "lr=0.1")).acquire()  # released: it can go on
