@@ -56,8 +56,7 @@ train."""
 
 
 class TrainView(Horizontal):
-    """Before a run, the form; during and after one, its status. `start(driver)` trains, or
-    `start_grid(runner)`, each run shown as its folder opens.
+    """Before a run, the form; during and after one, its status. `start` or `start_grid` trains.
 
     The weights of the form's model and of each epoch leave as ModelPreview and WeightsSnapshot
     messages, and the run's folder as RunOpened, for the screen to pass on; RunEnded says the
@@ -75,8 +74,7 @@ class TrainView(Horizontal):
         self.data: Dataset | None = None
         """The test images the form's untrained model is shown on (set once loaded)."""
         self.driver: RunDriver | None = None
-        """The run in flight (F8, ctrl+x), from its start (a grid's: its folder's opening) to its
-        last event."""
+        """The run in flight (F8, ctrl+x): from its start (a grid's: folder opened) to its end."""
         self.status = RunStatus(id="status")
         self.health = HealthPanel(id="lower")
         self._preview_key: object = None
@@ -197,7 +195,6 @@ class TrainView(Horizontal):
 
     def start_grid(self, runner: LocalGridRunner, first: TrainConfig) -> None:
         """Train a grid's runs in turn, shown with `first`'s settings until its folder opens."""
-        self.driver = None
         self.show_run_starting(first)
         self._worker = self.train(_grid_runs(runner))
 
@@ -236,11 +233,10 @@ class TrainView(Horizontal):
 
     async def stop_and_wait(self) -> None:
         """Stop a run in progress and wait until its worker has ended and its files are whole."""
-        worker = self._worker
-        if worker is not None:
+        if self._worker is not None:
             self.stop("stopping the run, then quitting…")
             with contextlib.suppress(Exception):  # a failure was already shown in the panel
-                await worker.wait()
+                await self._worker.wait()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="train")
     def train(self, steps: Steps) -> None:
@@ -248,13 +244,12 @@ class TrainView(Horizontal):
         writes its run's files while the engine is paused between events."""
         with contextlib.closing(steps):  # a run ended by a bug still releases its folder
             for driver, event in steps:
-                if event is None and driver is not None:
+                if driver is not None and event is None:  # the run's folder is open
                     self.post_message(RunOpened(driver.folder, driver))
                 elif event is not None:
-                    kept = driver.kept if driver is not None else None
                     if driver is not None and isinstance(event, (RunStarted, EpochEnd)):
                         self.post_message(WeightsSnapshot(driver.snapshot()))
-                    self.post_message(TrainingEvent(event, kept))
+                    self.post_message(TrainingEvent(event, driver.kept if driver else None))
 
     @on(RunOpened)
     def run_opened(self, message: RunOpened) -> None:
@@ -294,13 +289,13 @@ class TrainView(Horizontal):
     def worker_ended(self, event: Worker.StateChanged) -> None:
         if event.worker is not self._worker or not event.worker.is_finished:
             return
-        if event.state == WorkerState.ERROR and self.status.latest.state != "failed":
+        crashed = event.state == WorkerState.ERROR
+        if crashed and self.status.latest.state != "failed":
             error = f"{type(event.worker.error).__name__}: {event.worker.error}"
             self._end_run("failed", message=f"training failed: {error}")
             self.notify(error, title="Training failed", severity="error", timeout=30)
         self.driver = self._worker = None
         self.form.disabled = False
-        crashed = event.state == WorkerState.ERROR
         self.post_message(RunEnded("" if crashed else self._toast, crashed))
 
     def tick(self) -> None:
