@@ -13,13 +13,22 @@ from lenet_tui.errors import RunFolderError
 from lenet_tui.runs.driver import RunDriver
 from lenet_tui.runs.event_log import EventLog
 from lenet_tui.runs.folder import RunFolder, RunLock
-from lenet_tui.ui.modes.local_grid import GridRequest
+from lenet_tui.ui.modes.local_grid import GridProgress, GridRequest
 from lenet_tui.ui.screens.resume import ResumeScreen
 from lenet_tui.ui.widgets.config_form import ConfigForm
 from lenet_tui.ui.widgets.runs_view import RunsView
 
 QUICK = TrainConfig(epochs=1, batch_size=128, device="cpu")
 """512 tiny training images: 4 steps a run."""
+
+
+async def train_grid(pilot) -> GridProgress:
+    """Start the grid lr=0.1,0.9 from the form and wait until it is over."""
+    await type_into(pilot, "vary", "lr=0.1,0.9")
+    await pilot.press("ctrl+r")
+    grid = pilot.app.dashboard.grid
+    await wait_until(pilot, lambda: not running(pilot.app) and grid.state != "running")
+    return grid
 
 
 async def test_the_form_starts_a_grid_whose_runs_train_in_turn_and_are_overlaid(tiny_dataset):
@@ -130,10 +139,7 @@ async def test_a_run_that_fails_is_named_and_the_grid_goes_on(tiny_dataset, monk
     monkeypatch.setattr(EventLog, "write", full)
     app = make_app(tiny_dataset, QUICK)
     async with app.run_test(size=SIZE) as pilot:
-        await type_into(pilot, "vary", "lr=0.1,0.9")
-        await pilot.press("ctrl+r")
-        grid = app.dashboard.grid
-        await wait_until(pilot, lambda: not running(app) and grid.state != "running")
+        grid = await train_grid(pilot)
         assert "No space left on device" in notes(app, "Training failed")[0]
         assert "grid run 2/2 lr=0.9" in notes(app)
         table = grid.folder / "grid.csv"
@@ -153,10 +159,7 @@ async def test_a_bug_in_the_worker_stops_the_grid_and_says_how_to_finish_it(
     monkeypatch.setattr(RunDriver, "snapshot", broken)
     app = make_app(tiny_dataset, QUICK)
     async with app.run_test(size=SIZE) as pilot:
-        await type_into(pilot, "vary", "lr=0.1,0.9")
-        await pilot.press("ctrl+r")
-        grid = app.dashboard.grid
-        await wait_until(pilot, lambda: not running(app) and grid.state != "running")
+        grid = await train_grid(pilot)
         assert notes(app, "Training failed") == ["RuntimeError: no weights"]
         assert notes(app, "Grid stopped") == [
             f"grid stopped: 0 of 2 runs done; finish it with {grid.resume}"
