@@ -1,4 +1,4 @@
-"""The dashboard's grid: the form's vary and seeds fields read, and the runs given in turn."""
+"""The dashboard's grid: the form's vary and seeds fields read, its folder made, its end said."""
 
 from __future__ import annotations
 
@@ -7,37 +7,34 @@ import csv
 import pytest
 
 from lenet_tui.engine.config import TrainConfig
-from lenet_tui.engine.events import RunFinished, RunStopped
+from lenet_tui.engine.events import RunFinished
 from lenet_tui.errors import LenetError
-from lenet_tui.runs.driver import RunDriver
 from lenet_tui.runs.grid import GRID_NAME
+from lenet_tui.runs.grid_runner import LocalGridRunner
 from lenet_tui.ui.modes.local_grid import GridProgress, GridRequest, read_grid
 
 BASE = TrainConfig(epochs=1, batch_size=128, device="cpu", seed=0)
 """512 tiny training images: 4 steps a run."""
 
 
-def train(driver: RunDriver) -> object:
-    """Train the run to its end, as the dashboard's worker does; its last event."""
-    with driver:
-        return list(driver.run())[-1]
-
-
-def test_a_grid_gives_each_runs_driver_in_turn_then_writes_its_table(tiny_dataset, tmp_path):
+def test_a_grid_begun_trains_in_turn_through_the_runner_then_writes_its_table(
+    tiny_dataset, tmp_path
+):
     session = GridProgress()
     folder = tmp_path / "grid"
-    driver = session.begin(BASE, "pooling=avg,max", (0, 1), tiny_dataset, folder)
-    assert session.active and session.folder == folder and (folder / GRID_NAME).is_file()
-    progress, trained = [], []
-    while driver is not None:
-        progress.append(session.progress)
-        assert isinstance(train(driver), RunFinished)
-        trained.append((driver.folder.path.name, driver.config.seed))
-        driver = session.next_driver(tiny_dataset)
+    grid = session.begin(BASE, "pooling=avg,max", (0, 1), tiny_dataset, folder)
+    assert session.state == "running" and session.folder == folder
+    assert (folder / GRID_NAME).is_file() and session.progress == "run 1/4 pooling=avg,seed=0"
+    runner = LocalGridRunner(grid, {tiny_dataset.name: tiny_dataset})
+    trained = [
+        (update.run.folder.name, runner.driver.config.seed)
+        for update in runner.run()
+        if isinstance(update.event, RunFinished)
+    ]
     names = ["pooling=avg,seed=0", "pooling=avg,seed=1", "pooling=max,seed=0", "pooling=max,seed=1"]
     assert trained == [(name, int(name[-1])) for name in names]
-    assert progress == [f"run {n}/4 {name}" for n, name in enumerate(names, 1)]
-    assert session.state == "done" and not session.active
+    session.ended([], stopped=runner.stop_requested)
+    assert session.state == "done"
     assert session.done_folders == [folder / name for name in names]
     rows = list(csv.DictReader((folder / "grid.csv").open()))
     assert [(r["pooling"], r["runs"], r["state"]) for r in rows] == [
@@ -45,20 +42,23 @@ def test_a_grid_gives_each_runs_driver_in_turn_then_writes_its_table(tiny_datase
         ("max", "2", "finished"),
     ]
     assert session.outcome == f"grid done: 4 runs; its table is {folder / 'grid.csv'}"
-    assert session.next_driver(tiny_dataset) is None  # over: asking again starts nothing
 
 
-@pytest.mark.parametrize("pressed_stop", [True, False], ids=["ctrl+x", "run stopped alone"])
-def test_a_stopped_run_ends_the_grid_with_no_further_run(tiny_dataset, tmp_path, pressed_stop):
+def test_a_stop_ends_the_grid_with_no_further_run(tiny_dataset, tmp_path):
     session = GridProgress()
     folder = tmp_path / "grid"
-    driver = session.begin(BASE, "lr=0.1,0.9", (), tiny_dataset, folder)
-    if pressed_stop:
-        session.stop()  # ctrl+x: the screen stops the run in flight too
-    driver.request_stop()  # a stop, or quitting, while the run trains
-    assert isinstance(train(driver), RunStopped)
-    assert session.next_driver(tiny_dataset) is None
-    assert session.state == "stopped" and not session.active
+    runner = LocalGridRunner(
+        session.begin(BASE, "lr=0.1,0.9", (), tiny_dataset, folder),
+        {tiny_dataset.name: tiny_dataset},
+    )
+    states = []
+    for update in runner.run():
+        if update.state == "running" and update.event is None:
+            runner.request_stop()  # ctrl+x, or quitting, while the first run trains
+        states.append((update.run.name, update.state))
+    assert states[-2:] == [("lr=0.1", "stopped"), ("lr=0.9", "cancelled")]
+    session.ended([], stopped=runner.stop_requested)
+    assert session.state == "stopped"
     assert not (folder / "lr=0.9").exists() and not (folder / "grid.csv").exists()
     assert session.outcome == (
         f"grid stopped: 0 of 2 runs done; finish it with lenet-tui --no-ui --resume {folder}"
@@ -82,7 +82,7 @@ def test_a_refused_grid_says_why_in_one_line_and_leaves_nothing(
         session.begin(config, spec, (), tiny_dataset)
     assert says in str(refused.value) and "\n" not in str(refused.value)
     assert not runs_dir.exists() or not any(runs_dir.iterdir())
-    assert session.state == "idle" and session.next_driver(tiny_dataset) is None
+    assert session.state == "idle" and session.grid is None
 
 
 def test_blank_vary_asks_for_no_grid():

@@ -95,6 +95,12 @@ class LocalGridRunner:
     def stop_requested(self) -> bool:
         return self._stop.is_set()
 
+    @property
+    def driver(self) -> RunDriver | None:
+        """The run in flight's driver, from its folder's opening (a "running" update) to its
+        last event: to pause it, or to take its weights while `run()` waits at an event."""
+        return self._driver
+
     def request_stop(self) -> None:
         self._stop.set()
         driver = self._driver
@@ -122,6 +128,7 @@ class LocalGridRunner:
             if self._stop.is_set():  # asked between runs, before this driver could hear it
                 driver.request_stop()
             try:
+                yield GridUpdate(run, "running")
                 for event in driver.run():
                     yield update_of(run, event)
             finally:

@@ -9,7 +9,7 @@ from textual.message import Message
 from lenet_tui.engine.data import Dataset
 from lenet_tui.engine.events import Event, LayerInfo
 from lenet_tui.engine.inspection import Inspector
-from lenet_tui.runs.driver import Kept
+from lenet_tui.runs.driver import Kept, RunDriver
 from lenet_tui.runs.folder import RunFolder
 
 
@@ -59,6 +59,8 @@ class RunOpened(Message):
     """The run's folder is ready: settings written (or a resumed run's metrics trimmed)."""
 
     folder: RunFolder
+    driver: RunDriver
+    """What trains it (a grid's next run is shown from now on)."""
 
 
 @dataclass
@@ -67,4 +69,6 @@ class RunEnded(Message):
 
     toast: str = ""
     """What to do next (`run stopped: ctrl+o resumes it`), for the screen to notify unless a
-    grid goes on or says it; "" where an error notification said it already."""
+    grid says it; "" where an error notification said it already."""
+    crashed: bool = False
+    """A bug ended the worker (a grid's further runs did not train)."""

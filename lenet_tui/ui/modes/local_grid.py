@@ -1,33 +1,26 @@
 """A grid from the form (its vary and seeds fields: `read_grid`) trained here: `LocalGrid` trains
-its runs in turn, each as a single run, in one grid folder that `lenet-tui --no-ui --resume
-GRID_DIR` can finish.
+its runs in turn through the LocalGridRunner that `--no-ui --grid` uses, each shown as a single
+run, in one grid folder that `lenet-tui --no-ui --resume GRID_DIR` can finish.
 
 `GridProgress` (no widgets; the Ray grid mode's too) says how the grid begun last stands: `begin`
-makes its folder and gives the first run's driver; after each run, `next_driver` gives the next
-one's, or None once the grid is done (grid.csv written) or stopped (ctrl+x, a run unfinished).
+makes its folder; `ended` says it is done (grid.csv written) or stopped (ctrl+x, or a bug).
 """
 
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, NamedTuple
 
 from lenet_tui.engine.config import TrainConfig
 from lenet_tui.errors import LenetError
-from lenet_tui.runs.driver import RunDriver
 from lenet_tui.runs.folder import resume_command
 from lenet_tui.runs.grid import CSV_NAME, Grid, GridRun
-from lenet_tui.runs.grid_spec import (
-    GRID_NAME,
-    MAX_RUNS,
-    check_combinations,
-    parse_seeds,
-    parse_spec,
-)
+from lenet_tui.runs.grid_runner import GridRunner, LocalGridRunner
+from lenet_tui.runs.grid_spec import MAX_RUNS, check_combinations, parse_seeds, parse_spec
 from lenet_tui.runs.ray_setup import RayOptions
 from lenet_tui.ui.messages import RunEnded
 from lenet_tui.ui.modes.single import SingleRun
+from lenet_tui.ui.modes.state import Phase
 from lenet_tui.ui.widgets.runs_view import RunsView
 
 if TYPE_CHECKING:
@@ -87,103 +80,53 @@ def read_grid(
 
 class GridProgress:
     """The grid begun last in the dashboard, if any: its runs trained one at a time, in the
-    grid's order, or (`begin_ray`) all at once on Ray."""
+    grid's order, or (with `ray`) all at once on Ray."""
 
     def __init__(self) -> None:
         self.grid: Grid | None = None
         """The grid, once made (its folder exists)."""
         self.current: GridRun | None = None
-        """The run whose driver was given last."""
+        """The run whose folder opened last (the first, as the grid begins)."""
         self.state: GridState = "idle"
         self.ray: RayOptions | None = None
         """How the grid trains on Ray; None for a grid trained here."""
         self.unfinished: list[str] = []
-        """A Ray grid's runs that failed or were lost (`run 3 lr=0.9 failed`), once it ended."""
-
-    @property
-    def active(self) -> bool:
-        """Whether a grid is going on: after a run ends, `next_driver` gives its next one."""
-        return self.state == "running"
+        """The runs that failed (or were lost on Ray): `run 3 lr=0.9 failed`, once it ended."""
 
     @property
     def folder(self) -> Path | None:
         return self.grid.folder if self.grid is not None else None
 
-    def begin(
-        self,
-        config: TrainConfig,
-        spec: str,
-        seeds: tuple[int, ...],
-        data: Dataset,
-        run_dir: Path | None = None,
-    ) -> RunDriver:
-        """Plan the grid on top of config, make its folder (run_dir, new or empty, or a fresh
-        one under the runs dir) and give its first run's driver; a LenetError in one line, with
-        nothing left behind, if the grid or its first run is refused."""
+    def begin(self, config: TrainConfig, spec: str, seeds: tuple[int, ...], data: Dataset,
+              run_dir: Path | None = None, ray: RayOptions | None = None) -> Grid:  # fmt: skip
+        """Plan the grid on top of config and make its folder (run_dir, new or empty, or a fresh
+        one under the runs dir), for its runs to train here, or on Ray with `ray`; a LenetError
+        in one line, nothing made, if it is refused. The devices are checked now, on Ray where
+        each run trains."""
         from lenet_tui.engine.devices import resolve_device  # imports torch
 
-        grid = _plan(config, spec, seeds, data)
-        for device, precision in sorted({(c.device, c.precision) for _, _, c in grid.configs()}):
-            resolve_device(device, precision)
-        grid = grid.create(run_dir)
-        try:
-            driver = grid.runs[0].driver(data)
-        except LenetError:
-            _remove_empty_grid(grid)
-            raise
-        self.grid, self.current, self.state, self.ray = grid, grid.runs[0], "running", None
-        return driver
-
-    def begin_ray(
-        self, config: TrainConfig, request: GridRequest, data: Dataset, run_dir: Path | None = None
-    ) -> Grid:
-        """Plan the grid on top of config and make its folder, for its runs to train at once on
-        Ray (`request.ray`); a LenetError in one line, nothing made, if it is refused. Each
-        run's device is checked where it trains."""
-        assert request.ray is not None
-        grid = _plan(config, request.spec, request.seeds, data).create(run_dir)
-        self.grid, self.current, self.state = grid, None, "running"
-        self.ray, self.unfinished = request.ray, []
+        grid = Grid.plan(spec, tuple(seeds), config, data.origin)
+        configs = [run_config for _, _, run_config in grid.configs()]
+        if any(run_config.dataset != data.name for run_config in configs):
+            raise LenetError(f"the grid trains on {config.dataset}, but {data.name} is loaded")
+        if ray is None:  # on Ray, the machines of its workers have the devices
+            for device, precision in sorted({(c.device, c.precision) for c in configs}):
+                resolve_device(device, precision)
+        self.grid = grid = grid.create(run_dir)
+        self.current, self.state, self.ray, self.unfinished = grid.runs[0], "running", ray, []
         return grid
 
-    def ray_ended(self, unfinished: list[str]) -> None:
-        """The Ray grid's runs have all ended (unfinished: those that failed or were lost): done,
-        with grid.csv written (a RunFolderError in one line if it cannot be), unless stopped."""
-        self.unfinished = unfinished
-        if self.grid is not None and self.active:
-            self.state = "done"
+    def ended(self, unfinished: list[str], stopped: bool) -> None:
+        """The grid's runs have all ended (unfinished: those that failed or were lost) or it was
+        stopped: done, with grid.csv written (a RunFolderError in one line if it cannot be),
+        unless stopped."""
+        self.unfinished, self.state = unfinished, "stopped" if stopped else "done"
+        if self.grid is not None and not stopped:
             self.grid.write_csv()
-
-    def next_driver(self, data: Dataset) -> RunDriver | None:
-        """After a run ended: the next run's driver; None, the grid over, if it was stopped or
-        the run did not finish (it stopped or failed), or once every run is done (grid.csv is
-        written then: a RunFolderError in one line if it cannot be)."""
-        if self.grid is None or not self.active:
-            return None
-        if self.current is not None and self.current.action() != "done":
-            self.state = "stopped"
-            return None
-        pending = self.grid.pending()
-        if not pending:
-            self.state = "done"
-            self.grid.write_csv()
-            return None
-        try:
-            driver = pending[0].driver(data)
-        except LenetError:
-            self.state = "stopped"
-            raise
-        self.current = pending[0]
-        return driver
-
-    def stop(self) -> None:
-        """No further run starts (the mode stops the runs in flight)."""
-        if self.active:
-            self.state = "stopped"
 
     @property
     def progress(self) -> str:
-        """`run 2/4 pooling=max,activation=relu`: the run given last; "" before the first."""
+        """`run 2/4 pooling=max,activation=relu`: the run opened last; "" before the first."""
         if self.grid is None or self.current is None:
             return ""
         return f"run {self.current.number}/{len(self.grid.runs)} {self.current.name}"
@@ -223,76 +166,77 @@ class GridProgress:
         return f"grid {self.progress}: {done} of {total} runs done"
 
 
-def _plan(config: TrainConfig, spec: str, seeds: tuple[int, ...], data: Dataset) -> Grid:
-    """The grid of spec and seeds on top of config; a LenetError if it needs other data."""
-    grid = Grid.plan(spec, tuple(seeds), config, data.origin)
-    if any(run_config.dataset != data.name for _, _, run_config in grid.configs()):
-        raise LenetError(f"the grid trains on {config.dataset}, but {data.name} is loaded")
-    return grid
-
-
-def _remove_empty_grid(grid: Grid) -> None:
-    """Take back a grid folder that holds nothing but its grid.toml."""
-    if grid.folder is None:
-        return
-    with contextlib.suppress(OSError):
-        (grid.folder / GRID_NAME).unlink()
-        grid.folder.rmdir()
-
-
 class LocalGrid(SingleRun):
-    """Begin a grid, and train its next run each time one ends."""
+    """Begin a grid and train it through a LocalGridRunner, in the Train tab's worker: which run
+    comes next, and when the grid is over, is the runner's to say (lenet_tui.runs.grid_runner),
+    as for `lenet-tui --no-ui --grid`."""
+
+    runner: GridRunner | None = None
+    """The grid's runner while its runs train (ctrl+x and quitting stop it)."""
 
     def __init__(self, board: DashboardScreen, grid: GridProgress) -> None:
         super().__init__(board)
         self.grid = grid
 
-    @property
-    def active(self) -> bool:  # type: ignore[override]
-        return self.grid.active
-
     def begin_grid(self, config: TrainConfig, request: GridRequest, data: Dataset) -> None:
-        """Make the grid's folder (--run-dir, or a new one) and train its first run."""
-        grid, folders = self.grid, self.board.folders
-
-        def first_run() -> RunDriver:
-            return grid.begin(config, request.spec, request.seeds, data, folders.run_dir)
-
-        if self.board.begin_run(self, first_run, "Cannot start the grid"):
-            folders.run_dir = None  # the grid's folder now; later runs get new default folders
-            self.board.query_one(RunsView).show_grid([])
-            self._show_progress()
+        """Make the grid's folder (--run-dir, or a new one) and train its runs in turn."""
+        board, progress = self.board, self.grid
+        try:
+            grid = progress.begin(config, request.spec, request.seeds, data, board.folders.run_dir)
+        except LenetError as exc:
+            self.notify(str(exc), title="Cannot start the grid", severity="error", timeout=30)
+            return
+        board.folders.run_dir = None  # the grid's folder now; later runs get new default folders
+        self.runner = runner = LocalGridRunner(grid, {data.name: data})
+        board.mode, board.phase = self, Phase.RUNNING
+        board.train_view.start_grid(runner, grid.runs[0].config)
+        self._show_progress(toast=True)
 
     def stop(self) -> None:
-        if self.grid.active:  # no further run of the grid starts
-            self.grid.stop()
-            self.notify(self.grid.outcome, title="Grid stopped", severity="warning", timeout=30)
+        self.end_runs()
         super().stop()
 
     def end_runs(self) -> None:
-        self.grid.stop()
+        if self.runner is not None:  # the run in flight stops after its batch; no other starts
+            self.runner.request_stop()
+
+    def run_opened(self, folder: Path) -> None:
+        """A run of the grid has its folder: the runs done so far are overlaid, and the status
+        panel (with a notification, for the next run) says which one trains."""
+        progress = self.grid
+        runs = progress.grid.runs if progress.grid is not None else []
+        run = next((run for run in runs if run.folder == folder), None)
+        if run is None:
+            return
+        new, progress.current = progress.current is None or progress.current.folder != folder, run
+        self.board.query_one(RunsView).show_grid(progress.done_folders)
+        self._show_progress(toast=new)
 
     def run_ended(self, message: RunEnded) -> None:
-        if self.grid.active:
-            self._next_run()
-        else:
-            super().run_ended(message)
+        """The grid's runs have all ended, or it was stopped (ctrl+x, a bug): what is done."""
+        runner, self.runner, progress = self.runner, None, self.grid
+        stopped = runner is None or runner.stop_requested or message.crashed
+        runs = progress.grid.runs if progress.grid is not None and not stopped else []
+        self.finish([f"run {r.number} {r.name} failed" for r in runs if r.action() != "done"],
+                    stopped)  # fmt: skip
+        if progress.state == "stopped" and not message.crashed:  # not "stopping..." any more
+            self.board.train_view.status.show(message=progress.outcome)
 
-    def _next_run(self) -> None:
-        """A run of the grid ended: overlay the runs done, and train the next one if any."""
-        grid, data = self.grid, self.board.data
-        self.board.query_one(RunsView).show_grid(grid.done_folders)
+    def finish(self, unfinished: list[str], stopped: bool, error: str = "") -> None:
+        """The grid is over (error: what ended it, in one line): grid.csv, unless stopped, the
+        runs done overlaid in the Runs tab, and one line on how it stands."""
+        progress = self.grid
         try:
-            driver = grid.next_driver(data) if data is not None else None
+            progress.ended(unfinished, stopped or bool(error))
         except LenetError as exc:
-            self.notify(str(exc), title="Grid stopped", severity="error", timeout=30)
+            self.notify(str(exc), title="Grid table not written", severity="error", timeout=30)
+        self.board.query_one(RunsView).show_grid(progress.done_folders)
+        if error:
+            text = f"{error}; the grid is kept: {progress.outcome}"
+            self.notify(text, title="Grid failed", severity="error", timeout=30)
             return
-        if driver is None:
-            severity = "information" if grid.state == "done" else "warning"
-            self.notify(grid.outcome, title=f"Grid {grid.state}", severity=severity, timeout=30)
-            self.say_stopped()
-        elif self.board.begin_run(self, lambda: driver, "Grid stopped"):
-            self._show_progress()
+        severity = "information" if progress.state == "done" and not unfinished else "warning"
+        self.notify(progress.outcome, title=f"Grid {progress.state}", severity=severity, timeout=30)
 
     def say_stopped(self) -> bool:
         """If the run that stopped is one of the stopped grid's, the status panel says how to
@@ -304,6 +248,7 @@ class LocalGrid(SingleRun):
         status.show(message=self.grid.outcome)
         return True
 
-    def _show_progress(self) -> None:
-        self.notify(f"grid {self.grid.progress}", timeout=5)
+    def _show_progress(self, toast: bool) -> None:
+        if toast:
+            self.notify(f"grid {self.grid.progress}", timeout=5)
         self.board.train_view.status.show(message=f"grid {self.grid.progress}")

@@ -56,10 +56,11 @@ class RayGridMode(LocalGrid):
 
     def begin_grid(self, config: TrainConfig, request: GridRequest, data: Dataset) -> None:
         """Make the grid's folder (--run-dir, or a new one) and train its runs on Ray."""
-        board, grid, options = self.board, self.grid, request.ray
+        board, options = self.board, request.ray
         assert options is not None
         try:
-            made = grid.begin_ray(config, request, data, board.folders.run_dir)
+            made = self.grid.begin(config, request.spec, request.seeds, data,
+                                   board.folders.run_dir, options)  # fmt: skip
         except LenetError as exc:
             self.notify(str(exc), title="Cannot start the grid", severity="error", timeout=30)
             return
@@ -91,18 +92,13 @@ class RayGridMode(LocalGrid):
         return ""
 
     def stop(self) -> None:
-        if self.grid.active:
+        if self.runner is not None:
             self.end_runs()
             text = (
                 "grid stopping: the runs in flight are cancelled and keep their last checkpoints; "
                 f"finish it with {self.grid.resume}"
             )
             self.notify(text, title="Grid stopped", severity="warning", timeout=30)
-
-    def end_runs(self) -> None:
-        self.grid.stop()
-        if self.runner is not None:
-            self.runner.request_stop()
 
     @on(TrialUpdated)
     def show(self, message: TrialUpdated) -> None:
@@ -156,28 +152,16 @@ class RayGridMode(LocalGrid):
             error = str(event.worker.result)
         else:
             return
-        board, grid, rows = self.board, self.grid, self.trials.rows
-        if self.runner is None or board.phase is not Phase.RUNNING:
+        board, runner, rows = self.board, self.runner, self.trials.rows
+        if runner is None or board.phase is not Phase.RUNNING:
             return
         unfinished = rows.unfinished() if rows else []
         named = [f"run {r.run.number} {r.run.name} {r.state}" for r in unfinished]
-        if error:
-            grid.stop()
         self.runner = None
-        try:
-            grid.ray_ended(named)
-        except LenetError as exc:
-            self.notify(str(exc), title="Grid table not written", severity="error", timeout=30)
         board.phase = Phase.READY
         board.train_view.form.disabled = False
         self.trials.show_header(f"grid failed: {error}" if error else _ended(rows))
-        board.query_one(RunsView).show_grid(grid.done_folders)
-        if error:
-            text = f"{error}; the grid is kept: {grid.outcome}"
-            self.notify(text, title="Grid failed", severity="error", timeout=30)
-            return
-        severity = "information" if grid.state == "done" and not named else "warning"
-        self.notify(grid.outcome, title=f"Grid {grid.state}", severity=severity, timeout=30)
+        self.finish(named, runner.stop_requested, error)
 
     def say_no_pause(self) -> None:
         self.notify(NO_PAUSE, title="No pause on Ray", severity="warning")

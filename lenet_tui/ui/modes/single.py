@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from textual.widget import Widget
@@ -19,9 +20,6 @@ class SingleRun(Widget):
     """Start one run; its worker is the Train tab's (TrainView), which the screen starts. A mode
     is a widget never shown, so that its workers post their messages to it."""
 
-    active = False
-    """Whether a grid goes on: its next run starts when one ends."""
-
     def __init__(self, board: DashboardScreen) -> None:
         super().__init__()
         self.board, self.display = board, False
@@ -36,6 +34,9 @@ class SingleRun(Widget):
 
     def end_runs(self) -> None:
         """Quitting: no further run starts (the screen stops the one in flight)."""
+
+    def run_opened(self, folder: Path) -> None:
+        """A run's folder is open (the Train tab shows the run, a grid's next one too)."""
 
     def run_ended(self, message: RunEnded) -> None:
         """Say what to do next (for a run of a stopped grid: how to finish the grid)."""

@@ -220,7 +220,7 @@ class DashboardScreen(Screen[None]):
         return True
 
     def action_stop(self) -> None:
-        if self.phase is not Phase.RUNNING and not self.mode.active:  # from the palette
+        if self.phase is not Phase.RUNNING:  # from the palette
             self.notify("no run is training", severity="warning")
             return
         self.mode.stop()
@@ -246,6 +246,7 @@ class DashboardScreen(Screen[None]):
     def run_opened(self, message: RunOpened) -> None:
         self.folders.opened_now(message.folder.path)
         self.query_one(RunsView).run_opened(message.folder)
+        self.mode.run_opened(message.folder.path)
 
     @on(TrainingEvent)
     def share_event(self, message: TrainingEvent) -> None:  # the Train tab drew it

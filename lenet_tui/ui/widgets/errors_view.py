@@ -18,7 +18,7 @@ from textual.message import Message
 from textual.widgets import Static
 from textual.worker import get_current_worker
 
-from lenet_tui.engine.events import EpochEnd, Event
+from lenet_tui.engine.events import EpochEnd, Event, RunStarted
 from lenet_tui.engine.inspection import Inspector
 from lenet_tui.ui.messages import ModelPreview, TrainingEvent, WeightsSnapshot
 from lenet_tui.ui.widgets.confusion_grid import ConfusionGrid, Matrix, matrix_problem
@@ -65,10 +65,13 @@ class ErrorsView(Vertical):
         return self.query_one(ConfusionImages)
 
     def follow(self, message: TrainingEvent) -> None:
-        """An event of the run training in this session (epoch ends carry the matrix)."""
+        """An event of the run training in this session (epoch ends carry the matrix; a new
+        run, a grid's next one say, has none yet)."""
         event = message.event
         if isinstance(event, EpochEnd) and event.confusion:
             self.show_matrix(event.confusion, event.epoch)
+        elif isinstance(event, RunStarted) and not event.start_epoch:
+            self.show_matrix((), 0)
 
     def replay(self, history: Sequence[Event], upto: int) -> None:
         """A run begins: a resumed one's newest matrix up to its checkpoint, else none."""

@@ -1,7 +1,8 @@
 """The Train tab: the form or the run's status, beside the live plot and the layer table.
 
-It owns the training worker, a thin loop over the run driver (lenet_tui.runs.driver) that posts
-what the driver yields; everything shown here is drawn from those messages on the UI thread.
+It owns the training worker, a thin loop over one run's driver (lenet_tui.runs.driver), or over
+a grid's runner (lenet_tui.runs.grid_runner's LocalGridRunner), that posts what each driver
+yields; everything shown here is drawn from those messages on the UI thread.
 """
 
 from __future__ import annotations
@@ -9,8 +10,9 @@ from __future__ import annotations
 import contextlib
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Generator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -43,11 +45,18 @@ from lenet_tui.ui.widgets.metrics_plot import ENDED_TITLE, WAITING_TITLE, Metric
 from lenet_tui.ui.widgets.run_status import RunStatus, StatusState, run_ending
 from lenet_tui.ui.widgets.trials_table import TrialsView
 
+if TYPE_CHECKING:
+    from lenet_tui.runs.grid_runner import LocalGridRunner
+
 Clock = Callable[[], float]
+Steps = Generator[tuple[RunDriver | None, Event | None], None, None]
+"""What the training worker iterates: (driver, None) once a run's folder is open, then (driver,
+event) for each event while the driver waits at it; (None, RunFailed) for a run that could not
+train."""
 
 
 class TrainView(Horizontal):
-    """Before a run, the form; during and after one, its status. `start(driver)` trains.
+    """Before a run, the form; during and after one, its status. `start` or `start_grid` trains.
 
     The weights of the form's model and of each epoch leave as ModelPreview and WeightsSnapshot
     messages, and the run's folder as RunOpened, for the screen to pass on; RunEnded says the
@@ -65,7 +74,7 @@ class TrainView(Horizontal):
         self.data: Dataset | None = None
         """The test images the form's untrained model is shown on (set once loaded)."""
         self.driver: RunDriver | None = None
-        """The run being trained, from `start` until its worker ends."""
+        """The run in flight (F8, ctrl+x): from its start (a grid's: folder opened) to its end."""
         self.status = RunStatus(id="status")
         self.health = HealthPanel(id="lower")
         self._preview_key: object = None
@@ -94,7 +103,7 @@ class TrainView(Horizontal):
 
     @property
     def running(self) -> bool:
-        return self.driver is not None
+        return self._worker is not None
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """ctrl+t, except where a Ray grid's table of runs hides the layer table."""
@@ -182,7 +191,12 @@ class TrainView(Horizontal):
         self.show_run_starting(driver.config, driver.start_epoch)
         if history:
             _replay(self.query_one(MetricsPlot), self.status, history, driver.start_epoch)
-        self._worker = self.train(driver)
+        self._worker = self.train(_one_run(driver))
+
+    def start_grid(self, runner: LocalGridRunner, first: TrainConfig) -> None:
+        """Train a grid's runs in turn, shown with `first`'s settings until its folder opens."""
+        self.show_run_starting(first)
+        self._worker = self.train(_grid_runs(runner))
 
     def show_run_starting(self, config: TrainConfig, start_epoch: int = 0) -> None:
         """Clear the plot and switch the side panel from the form to the run's status."""
@@ -219,34 +233,29 @@ class TrainView(Horizontal):
 
     async def stop_and_wait(self) -> None:
         """Stop a run in progress and wait until its worker has ended and its files are whole."""
-        if self.driver is not None and self._worker is not None:
+        if self._worker is not None:
             self.stop("stopping the run, then quitting…")
             with contextlib.suppress(Exception):  # a failure was already shown in the panel
                 await self._worker.wait()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="train")
-    def train(self, driver: RunDriver) -> None:
-        """Iterate the driver and post what it yields (weights at the start and each epoch end);
-        the driver writes the run's files while the engine is paused between events."""
-        try:
-            driver.open()
-        except LenetError as exc:
-            self.post_message(TrainingEvent(RunFailed(str(exc), traceback=""), kept=None))
-            return
-        self.post_message(RunOpened(driver.folder))
-        try:
-            for event in driver.run():
-                if isinstance(event, (RunStarted, EpochEnd)):
-                    self.post_message(WeightsSnapshot(driver.snapshot()))
-                self.post_message(TrainingEvent(event, driver.kept))
-        except RunFolderError as exc:  # the disk filled up, say: training ends here
-            failed = RunFailed(f"{exc}; training stopped", traceback="")
-            self.post_message(TrainingEvent(failed, driver.kept))
-        finally:
-            driver.close()
+    def train(self, steps: Steps) -> None:
+        """Post what the runs' drivers yield (weights at each start and epoch end); a driver
+        writes its run's files while the engine is paused between events."""
+        with contextlib.closing(steps):  # a run ended by a bug still releases its folder
+            for driver, event in steps:
+                if driver is not None and event is None:  # the run's folder is open
+                    self.post_message(RunOpened(driver.folder, driver))
+                elif event is not None:
+                    if driver is not None and isinstance(event, (RunStarted, EpochEnd)):
+                        self.post_message(WeightsSnapshot(driver.snapshot()))
+                    self.post_message(TrainingEvent(event, driver.kept if driver else None))
 
     @on(RunOpened)
     def run_opened(self, message: RunOpened) -> None:
+        if message.driver is not self.driver:  # a grid's run: shown from now on
+            self.driver = message.driver
+            self.show_run_starting(message.driver.config, message.driver.start_epoch)
         self.status.show(run_dir=_home_relative(message.folder.path))
 
     @on(TrainingEvent)
@@ -270,6 +279,7 @@ class TrainView(Horizontal):
     def _show_end(self, event: Event, kept: Kept | None, now: float) -> None:
         ending = run_ending(event, kept)
         if ending is not None:
+            self.driver = None  # nothing left to pause or stop (a grid's next run may come)
             self._end_run(ending.state, now=now, **ending.changes)
             if ending.alert:
                 self.notify(ending.alert[1], title=ending.alert[0], severity="error", timeout=30)
@@ -279,13 +289,14 @@ class TrainView(Horizontal):
     def worker_ended(self, event: Worker.StateChanged) -> None:
         if event.worker is not self._worker or not event.worker.is_finished:
             return
-        if event.state == WorkerState.ERROR and self.status.latest.state != "failed":
+        crashed = event.state == WorkerState.ERROR
+        if crashed and self.status.latest.state != "failed":
             error = f"{type(event.worker.error).__name__}: {event.worker.error}"
             self._end_run("failed", message=f"training failed: {error}")
             self.notify(error, title="Training failed", severity="error", timeout=30)
-        self.driver = None
+        self.driver = self._worker = None
         self.form.disabled = False
-        self.post_message(RunEnded("" if event.state == WorkerState.ERROR else self._toast))
+        self.post_message(RunEnded("" if crashed else self._toast, crashed))
 
     def tick(self) -> None:
         """Once a second during a run: show the figures that arrived since the last tick.
@@ -309,6 +320,33 @@ class TrainView(Horizontal):
         self.query_one(MetricsPlot).say_when_empty(ENDED_TITLE)
         self.redraw()  # with the last reports, which came after the last tick
         self.health.run_ended()
+
+
+def _one_run(driver: RunDriver) -> Steps:
+    """A single run's steps; a folder that cannot be made, opened or written ends it failed."""
+    try:
+        driver.open()
+    except LenetError as exc:
+        yield None, RunFailed(str(exc), traceback="")
+        return
+    try:
+        yield driver, None
+        for event in driver.run():
+            yield driver, event
+    except RunFolderError as exc:  # the disk filled up, say: training ends here
+        yield driver, RunFailed(f"{exc}; training stopped", traceback="")
+    finally:
+        driver.close()
+
+
+def _grid_runs(runner: LocalGridRunner) -> Steps:
+    """A grid's steps, run after run as the runner decides; a run that cannot train (its
+    folder) is a RunFailed, and the grid goes on."""
+    for update in runner.run():
+        if update.state == "failed" and update.event is None:
+            yield None, RunFailed(update.note, traceback="")
+        elif update.event is not None or update.state == "running":
+            yield runner.driver, update.event
 
 
 def _replay(plot: MetricsPlot, status: RunStatus, history: Sequence[Event], upto: int) -> None:
