@@ -11,8 +11,10 @@ from lenet_tui.engine.events import RunPaused, RunResumed, RunStopped, TrainProg
 from lenet_tui.ui.app import create_app
 from lenet_tui.ui.messages import TrainingEvent
 
-LONG = dataclasses.replace(SHORT, epochs=30)
-"""Long enough that the run is still training when the key is pressed."""
+LONG = dataclasses.replace(SHORT, epochs=1000)
+"""Long enough that the run is still training when the keys are pressed, however slow the
+machine is to show its events (30 epochs of the tiny data could end in seconds, before a busy
+UI thread saw the run go on)."""
 
 
 async def start_and_pause(pilot, seen: list) -> RunPaused:
@@ -45,7 +47,8 @@ async def test_f8_pauses_then_goes_on_and_the_paused_time_is_not_elapsed(tiny_da
         clock.now += 100.0  # a long look around while nothing trains
         await pilot.press("f8")
         await wait_until(pilot, lambda: any(isinstance(e, RunResumed) for e in seen))
-        await wait_until(pilot, lambda: isinstance(seen[-1], TrainProgress))
+        resumed = next(i for i, e in enumerate(seen) if isinstance(e, RunResumed))
+        await wait_until(pilot, lambda: any(isinstance(e, TrainProgress) for e in seen[resumed:]))
         assert view(app).state == "running"
         assert view(app).paused_for == 100.0 and view(app).elapsed == 0.0
         assert app.screen.active_bindings["f8"].binding.description == "Pause"
