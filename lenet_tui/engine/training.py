@@ -18,6 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from lenet_tui.engine.allocator import keep_freed_memory
 from lenet_tui.engine.augment import augment
 from lenet_tui.engine.config import TrainConfig
 from lenet_tui.engine.data import Dataset
@@ -278,6 +279,8 @@ class Trainer:
         """Build the model and optimizer, restore a resumed run's state, move the data over."""
         cfg = self.config
         reset_peak(self.device)
+        if self.device.type == "cpu":
+            keep_freed_memory()  # a third of a CPU step went to faulting its buffers back in
         model, optimizer = self._build_model()
         n = len(self.data.train_labels)
         if cfg.model.batch_norm and n % cfg.batch_size == 1:
