@@ -5,7 +5,9 @@ ToTensor, DataLoader(num_workers=4), and the book's timer, which runs around eac
 only (data loading and evaluation are not timed). lenet-tui's figure is the engine's own
 examples/sec: every training batch's wall time, batch gathering included, evaluation excluded.
 `--precision bf16` trains lenet-tui's side under bf16 autocast; the d2l loop stays the book's
-fp32.
+fp32, in torch's own layers (lenet-tui's pooling is its own, lenet_tui/engine/pooling.py). The
+d2l loop runs first, before lenet-tui's engine raises the process's malloc thresholds
+(lenet_tui/engine/allocator.py): its figure is the book's code as it runs on its own.
 
     python benchmarks/bench_vs_d2l.py --epochs 10
     python benchmarks/bench_vs_d2l.py --epochs 10 --precision bf16
@@ -65,6 +67,24 @@ def evaluate_accuracy_gpu(net: nn.Module, data_iter, device) -> float:  # d2l, u
     return right / total
 
 
+def d2l_lenet() -> nn.Sequential:
+    """The book's net in torch's own layers, with the Xavier weights lenet-tui draws for it."""
+    weights = build_lenet().state_dict()
+    with torch.random.fork_rng(devices=[]):  # torch's init draws leave the shuffles as they were
+        net = nn.Sequential(
+            nn.Conv2d(1, 6, kernel_size=5, padding=2), nn.Sigmoid(),
+            nn.AvgPool2d(kernel_size=2, stride=2),
+            nn.Conv2d(6, 16, kernel_size=5), nn.Sigmoid(),
+            nn.AvgPool2d(kernel_size=2, stride=2),
+            nn.Flatten(),
+            nn.Linear(16 * 5 * 5, 120), nn.Sigmoid(),
+            nn.Linear(120, 84), nn.Sigmoid(),
+            nn.Linear(84, 10),
+        )  # fmt: skip
+    net.load_state_dict(weights)
+    return net
+
+
 def d2l_train_ch6(epochs: int, lr: float, batch_size: int, device: torch.device) -> dict:
     """The book's train_ch6 with load_data_fashion_mnist(batch_size), timed as the book times it."""
     trans = transforms.ToTensor()
@@ -73,7 +93,7 @@ def d2l_train_ch6(epochs: int, lr: float, batch_size: int, device: torch.device)
     mnist_test = torchvision.datasets.FashionMNIST(root, train=False, transform=trans)
     train_iter = data.DataLoader(mnist_train, batch_size, shuffle=True, num_workers=4)
     test_iter = data.DataLoader(mnist_test, batch_size, shuffle=False, num_workers=4)
-    net = build_lenet().to(device)  # the same layers and Xavier init as d2l's
+    net = d2l_lenet().to(device)
     optimizer = torch.optim.SGD(net.parameters(), lr=lr)
     loss = nn.CrossEntropyLoss()
     timed, wall_start = 0.0, time.perf_counter()

@@ -9,6 +9,7 @@ from torch import nn
 
 from lenet_tui.engine.config import ModelConfig
 from lenet_tui.engine.events import LayerInfo
+from lenet_tui.engine.pooling import AvgPool2d
 
 INPUT_SHAPE = (1, 1, 28, 28)
 N_CLASSES = 10
@@ -87,7 +88,7 @@ def _conv_block(
     layers: list[nn.Module] = [nn.Conv2d(c_in, c_out, kernel_size=k, padding=padding)]
     if config.batch_norm:
         layers.append(nn.BatchNorm2d(c_out))
-    pool = nn.AvgPool2d if config.pooling == "avg" else nn.MaxPool2d
+    pool = AvgPool2d if config.pooling == "avg" else nn.MaxPool2d
     return [*layers, _activation(config), pool(kernel_size=2, stride=2)]
 
 
