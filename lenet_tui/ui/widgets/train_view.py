@@ -32,8 +32,6 @@ from lenet_tui.engine.events import (
     TrainProgress,
     device_label,
 )
-from lenet_tui.engine.inspection import Inspector
-from lenet_tui.engine.model import build_lenet, layer_table
 from lenet_tui.errors import LenetError, RunFolderError
 from lenet_tui.runs.driver import Kept, RunDriver
 from lenet_tui.ui.keys import bindings
@@ -42,6 +40,7 @@ from lenet_tui.ui.messages import ModelPreview, RunEnded, RunOpened, TrainingEve
 from lenet_tui.ui.widgets.config_form import ConfigForm
 from lenet_tui.ui.widgets.health_panel import HealthPanel
 from lenet_tui.ui.widgets.metrics_plot import ENDED_TITLE, WAITING_TITLE, MetricsPlot, legend
+from lenet_tui.ui.widgets.model_preview import FormModelPreview
 from lenet_tui.ui.widgets.run_status import RunStatus, StatusState, run_ending
 from lenet_tui.ui.widgets.trials_table import TrialsView
 
@@ -77,7 +76,7 @@ class TrainView(Horizontal):
         """The run in flight (F8, ctrl+x): from its start (a grid's: folder opened) to its end."""
         self.status = RunStatus(id="status")
         self.health = HealthPanel(id="lower")
-        self._preview_key: object = None
+        self._preview = FormModelPreview()
         self._worker: Worker[None] | None = None
         self._meter: MachineMeter | None = None
         """Reads the process's CPU and memory during a run."""
@@ -92,6 +91,7 @@ class TrainView(Horizontal):
             yield Static(legend(), id="legend")
             yield MetricsPlot(id="plot")
             yield self.health
+        yield self._preview
 
     def on_mount(self) -> None:
         self.query_one(MetricsPlot).reset(self._config.epochs)
@@ -122,8 +122,9 @@ class TrainView(Horizontal):
         self.data = data
         self.status.show(state="ready", data_source=data.description)
         self.form.show_data_source(data.description)
-        self._preview_key = None  # the form's model was seen before there were images to show
-        self.show_form_model(self.form.config)
+        self._preview.forget()  # the form's model was seen before there were images to show
+        if self.form.config is not None:
+            self._preview.ask(self.form.config, data)
 
     def show_no_data(self, error: str) -> None:
         self.status.show(state="failed", message=f"cannot load the data: {error}")
@@ -153,34 +154,15 @@ class TrainView(Horizontal):
 
     @on(ConfigForm.Changed)
     def form_changed(self, message: ConfigForm.Changed) -> None:
-        self.show_form_model(message.config)
-        plot = self.query_one(MetricsPlot)
-        if message.config and not self.running and plot.points == 0:
-            plot.reset(message.config.epochs)  # an empty plot's axis follows the epochs field
-
-    def show_form_model(self, config: TrainConfig | None) -> None:
-        """Layer table and (before a run) activations for the model the form describes."""
-        if config is None or self.running:
-            return
-        key = (config.model, config.seed)
-        if key != self._preview_key:
-            self._preview_key = key
-            self.preview_model(key, config, self.data)
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="preview")
-    def preview_model(self, key: object, config: TrainConfig, data: Dataset | None) -> None:
-        """Build the form's model off the UI thread: a thread that runs a parallel torch op keeps
-        an OpenMP pool for life, which slows training (see lenet_tui.ui.worker_threads); a
-        worker's thread and pool end with the worker."""
-        layers = layer_table(build_lenet(config.model))
-        inspector = None if data is None else Inspector.untrained(config.model, config.seed, data)
-        self.post_message(ModelPreview(key, layers, inspector))
+        """Show the model the form describes: its layer table, its untrained activations."""
+        config, plot = message.config, self.query_one(MetricsPlot)
+        if config is not None and not self.running:
+            self._preview.ask(config, self.data)
+            if plot.points == 0:
+                plot.reset(config.epochs)  # an empty plot's axis follows the epochs field
 
     @on(ModelPreview)
     def show_preview(self, message: ModelPreview) -> None:
-        if message.key != self._preview_key or self.running:
-            message.stop()  # the form changed again, or a run started, since it was asked for
-            return
         self.health.show_layers(message.layers)
 
     # -- a run ---------------------------------------------------------------------------------
@@ -200,6 +182,7 @@ class TrainView(Horizontal):
 
     def show_run_starting(self, config: TrainConfig, start_epoch: int = 0) -> None:
         """Clear the plot and switch the side panel from the form to the run's status."""
+        self._preview.forget()  # the run's layers are shown now, not the form's model
         self.query_one(MetricsPlot).reset(config.epochs, empty=WAITING_TITLE)
         self.query_one("#legend", Static).update(legend(lr=config.schedule != "constant"))
         self.show_side("status")
