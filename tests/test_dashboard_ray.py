@@ -20,7 +20,7 @@ from textual.widgets._footer import FooterKey
 
 from lenet_tui.engine.config import TrainConfig
 from lenet_tui.runs.grid import Grid
-from lenet_tui.runs.ray_grid import TrialUpdate
+from lenet_tui.runs.ray_grid import GridUpdate
 from lenet_tui.ui.widgets.metrics_plot import MetricsPlot
 from lenet_tui.ui.widgets.runs_view import RunsView
 
@@ -127,12 +127,12 @@ async def test_quitting_stops_the_ray_grid_and_its_worker_ends(tiny_dataset, scr
 
 async def test_at_the_end_the_runs_that_failed_or_were_lost_are_named(tiny_dataset, monkeypatch,
                                                                      scripted_ray):  # fmt: skip
-    def every_run_ends(grid: Grid) -> list[TrialUpdate]:
+    def every_run_ends(grid: Grid) -> list[GridUpdate]:
         _, two, _, four = grid.runs
         return [
             *mid_grid(grid),
             finished(two, WORKERS[1], 0.66),
-            TrialUpdate(four, "lost", attempt=3, note="worker died (NodeDiedError: gone)"),
+            GridUpdate(four, "lost", attempt=3, note="worker died (NodeDiedError: gone)"),
         ]
 
     monkeypatch.setattr(scripted_ray, "script", staticmethod(every_run_ends))

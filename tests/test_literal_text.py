@@ -19,7 +19,7 @@ from lenet_tui.engine.config import TrainConfig
 from lenet_tui.engine.events import RunFailed
 from lenet_tui.runs.catalog import MAX_TITLE, short_titles
 from lenet_tui.runs.notes import RunNote, write_note
-from lenet_tui.runs.ray_grid import TrialUpdate
+from lenet_tui.runs.ray_grid import GridUpdate
 from lenet_tui.runs.ray_trial import TrialWorker
 from lenet_tui.ui.app import LenetApp, create_app
 from lenet_tui.ui.widgets.runs_compare import RunsCompare
@@ -192,11 +192,11 @@ async def test_a_ray_grids_table_shows_workers_and_errors_as_written(
     worker = TrialWorker(4101, "[red]node[/]", 1)
     error = "ValueError: [b]bad [/] data [@click=app.quit]x[/]"
 
-    def script(grid) -> list[TrialUpdate]:
+    def script(grid) -> list[GridUpdate]:
         first = grid.runs[0]
         failed = RunFailed(error, traceback="")
-        return [*(TrialUpdate(run, "waiting") for run in grid.runs), started(first, worker),
-                TrialUpdate(first, "failed", failed, 1, worker, note=error)]  # fmt: skip
+        return [*(GridUpdate(run, "waiting") for run in grid.runs), started(first, worker),
+                GridUpdate(first, "failed", failed, 1, worker, note=error)]  # fmt: skip
 
     monkeypatch.setattr(scripted, "script", staticmethod(script))
     run_dir = tmp_path / "[@click=app.quit]x[" / "]grid"

@@ -29,7 +29,6 @@ from lenet_tui.errors import LenetError
 from lenet_tui.runs.event_log import read_epoch_ends
 from lenet_tui.runs.folder import METRICS_NAME
 from lenet_tui.runs.grid import Grid, GridRun
-from lenet_tui.runs.grid_runner import ENDED as ENDED  # the dashboard's import
 from lenet_tui.runs.grid_runner import GridUpdate, TrialState, update_of
 from lenet_tui.runs.ray_setup import RayOptions, connect, gpus_per_run, require_ray, slots
 from lenet_tui.runs.ray_trial import RemoteTrainer, TrialLost, train_trial
@@ -39,9 +38,6 @@ if TYPE_CHECKING:
     from lenet_tui.engine.data import Dataset
     from lenet_tui.engine.train_state import TrainState
     from lenet_tui.runs.driver import RunDriver
-
-TrialUpdate = GridUpdate
-"""The name the dashboard knows a Ray grid's update by."""
 
 
 class RayGrid:

@@ -19,7 +19,8 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from lenet_tui.engine.events import EpochEnd, RunDiverged, RunFinished, RunStarted, TrainProgress
 from lenet_tui.errors import LenetError
-from lenet_tui.runs.ray_grid import RayGrid, TrialUpdate
+from lenet_tui.runs.grid_runner import GridUpdate
+from lenet_tui.runs.ray_grid import RayGrid
 from lenet_tui.ui.messages import TrainingEvent
 from lenet_tui.ui.modes.local_grid import GridRequest, LocalGrid
 from lenet_tui.ui.modes.state import Phase
@@ -41,7 +42,7 @@ NO_PAUSE = (
 class TrialUpdated(Message):
     """What one run of the Ray grid did (an event it logged, or a change of state)."""
 
-    update: TrialUpdate
+    update: GridUpdate
 
 
 class RayGridMode(LocalGrid):

@@ -1,7 +1,7 @@
 """The Train tab during a Ray grid: a header line, one row per run changing live, and the
 highlighted run's note (why its state changed).
 
-`TrialRows` folds the grid's `TrialUpdate`s (from the Ray grid mode's worker) into what every
+`TrialRows` folds the grid's `GridUpdate`s (from the Ray grid mode's worker) into what every
 run's row shows (state, epoch, test acc, attempt, worker) and the one-line header.
 """
 
@@ -21,7 +21,7 @@ from textual.widgets.data_table import RowDoesNotExist
 
 from lenet_tui.engine.events import EpochEnd, RunStarted, TrainProgress
 from lenet_tui.runs.grid import Grid, GridRun
-from lenet_tui.runs.ray_grid import ENDED, TrialState, TrialUpdate
+from lenet_tui.runs.grid_runner import ENDED, UNFINISHED, GridUpdate, TrialState
 from lenet_tui.runs.ray_setup import RayOptions
 from lenet_tui.runs.ray_trial import TrialWorker
 from lenet_tui.ui.widgets.literal_table import LiteralTable
@@ -33,8 +33,6 @@ STATE_ORDER: tuple[TrialState, ...] = (
 """The order the header counts the states in."""
 DONE: tuple[TrialState, ...] = ("finished", "diverged")
 """A run in these states is done: the Runs tab overlays it, a resume leaves it alone."""
-UNFINISHED: tuple[TrialState, ...] = ("failed", "lost")
-"""Ended without finishing, not by a stop: the end's notification names them."""
 TRIAL_STYLES = {
     "waiting": "dim",
     "running": "green",
@@ -65,7 +63,7 @@ class TrialRow:
     points: list[TrainProgress | EpochEnd] = field(default_factory=list)
     """Its TrainProgress and EpochEnd events, for the plot."""
 
-    def apply(self, update: TrialUpdate) -> bool:
+    def apply(self, update: GridUpdate) -> bool:
         """Fold in an update; whether it added a point to the curves."""
         self.state, self.attempt = update.state, update.attempt
         self.worker = update.worker or self.worker
@@ -111,7 +109,7 @@ class TrialRows:
         self.parallel = 0
         """How many runs train at once (0 until Ray is joined)."""
 
-    def apply(self, update: TrialUpdate) -> tuple[TrialRow, bool]:
+    def apply(self, update: GridUpdate) -> tuple[TrialRow, bool]:
         """Fold in an update: the row it changed, and whether it added a point to the curves."""
         row = self.rows.setdefault(update.run.number, TrialRow(update.run))
         return row, row.apply(update)
@@ -197,7 +195,7 @@ class TrialsView(Vertical):
         table.move_cursor(row=0, animate=False)
         self.show_header()
 
-    def show(self, update: TrialUpdate) -> tuple[TrialRow, bool] | None:
+    def show(self, update: GridUpdate) -> tuple[TrialRow, bool] | None:
         """Fold an update in and redraw its row (only the cells that changed); the row and
         whether the update added a point to its curves."""
         if self.rows is None:
