@@ -8,6 +8,7 @@ import torch
 from torch import nn
 
 from lenet_tui.engine.config import ModelConfig
+from lenet_tui.engine.convolution import Conv2d
 from lenet_tui.engine.events import LayerInfo
 from lenet_tui.engine.pooling import AvgPool2d
 
@@ -85,7 +86,7 @@ def count_parameters(module: nn.Module) -> int:
 def _conv_block(
     c_in: int, c_out: int, k: int, padding: int, config: ModelConfig
 ) -> list[nn.Module]:
-    layers: list[nn.Module] = [nn.Conv2d(c_in, c_out, kernel_size=k, padding=padding)]
+    layers: list[nn.Module] = [Conv2d(c_in, c_out, kernel_size=k, padding=padding)]
     if config.batch_norm:
         layers.append(nn.BatchNorm2d(c_out))
     pool = AvgPool2d if config.pooling == "avg" else nn.MaxPool2d
