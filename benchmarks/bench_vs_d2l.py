@@ -9,16 +9,25 @@ fp32, in torch's own layers (lenet-tui's pooling is its own, lenet_tui/engine/po
 d2l loop runs first, before lenet-tui's engine raises the process's malloc thresholds
 (lenet_tui/engine/allocator.py): its figure is the book's code as it runs on its own.
 
+The machine's speed drifts (by a quarter from one minute to the next on a shared 2-core VM), so
+`--rounds N` runs each side N times, each in a fresh process, the order flipped every round,
+and gives the median of the rounds' speed-ups:
+
     python benchmarks/bench_vs_d2l.py --epochs 10
     python benchmarks/bench_vs_d2l.py --epochs 10 --precision bf16
+    python benchmarks/bench_vs_d2l.py --epochs 10 --precision bf16 --rounds 5
 """
 
 from __future__ import annotations
 
 import argparse
 import gzip
+import json
 import os
 import shutil
+import statistics
+import subprocess
+import sys
 import time
 import warnings
 from pathlib import Path
@@ -139,6 +148,38 @@ def lenet_tui_engine(epochs: int, lr: float, batch_size: int, device: str, preci
     }
 
 
+SIDES = ("d2l train_ch6", "lenet-tui")
+
+
+def run_side(side: str, args: argparse.Namespace) -> dict:
+    if side == "d2l train_ch6":
+        return d2l_train_ch6(args.epochs, args.lr, args.batch_size, torch.device(args.device))
+    return lenet_tui_engine(args.epochs, args.lr, args.batch_size, args.device, args.precision)
+
+
+def run_side_alone(side: str, argv: list[str]) -> dict:
+    """One side in a fresh process: nothing the other side did (malloc settings, caches) stays."""
+    done = subprocess.run(
+        [sys.executable, __file__, *argv, "--side", side], capture_output=True, text=True
+    )
+    if done.returncode != 0:
+        sys.exit(f"{side} failed:\n{done.stderr}")
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+def show(name: str, r: dict) -> None:
+    print(
+        f"{name:14s} {r['examples_per_sec']:9.1f} examples/sec  loss {r['train_loss']:.3f}, "
+        f"train acc {r['train_acc']:.3f}, test acc {r['test_acc']:.3f}  "
+        f"(wall {r['wall_seconds']:.1f} s)",
+        flush=True,
+    )
+
+
+def speed_up(results: dict[str, dict]) -> float:
+    return results["lenet-tui"]["examples_per_sec"] / results["d2l train_ch6"]["examples_per_sec"]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=10)
@@ -146,32 +187,46 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--precision", choices=PRECISIONS, default="fp32", help="lenet-tui's")
+    parser.add_argument(
+        "--rounds", type=int, default=1,
+        help="more than 1: each side in its own process, the order flipped every round",
+    )  # fmt: skip
+    parser.add_argument("--side", choices=SIDES, help=argparse.SUPPRESS)
     args = parser.parse_args()
     torch.manual_seed(0)
     # d2l asks for 4 workers whatever the core count: the header says so once, not every epoch.
     warnings.filterwarnings("ignore", message="This DataLoader will create")
+    if args.side is not None:
+        print(json.dumps(run_side(args.side, args)))
+        return
     print(
         f"torch {torch.__version__}, {os.cpu_count()} cores, {torch.get_num_threads()} threads, "
         f"d2l DataLoader with 4 workers, device {args.device}, "
         f"{args.epochs} epochs, lr {args.lr}, batch {args.batch_size}, "
-        f"lenet-tui in {args.precision} (d2l in fp32)"
+        f"lenet-tui in {args.precision} (d2l in fp32)",
+        flush=True,
     )
-    results = {
-        "d2l train_ch6": d2l_train_ch6(
-            args.epochs, args.lr, args.batch_size, torch.device(args.device)
-        ),
-        "lenet-tui": lenet_tui_engine(
-            args.epochs, args.lr, args.batch_size, args.device, args.precision
-        ),
-    }
-    for name, r in results.items():
-        print(
-            f"{name:14s} {r['examples_per_sec']:9.1f} examples/sec  loss {r['train_loss']:.3f}, "
-            f"train acc {r['train_acc']:.3f}, test acc {r['test_acc']:.3f}  "
-            f"(wall {r['wall_seconds']:.1f} s)"
-        )
-    ratio = results["lenet-tui"]["examples_per_sec"] / results["d2l train_ch6"]["examples_per_sec"]
-    print(f"speed-up: {ratio:.2f}x examples/sec")
+    if args.rounds == 1:
+        results = {side: run_side(side, args) for side in SIDES}
+        for name, r in results.items():
+            show(name, r)
+        print(f"speed-up: {speed_up(results):.2f}x examples/sec")
+        return
+    argv = [f"--epochs={args.epochs}", f"--lr={args.lr}", f"--batch-size={args.batch_size}",
+            f"--device={args.device}", f"--precision={args.precision}"]  # fmt: skip
+    ratios = []
+    for round_ in range(args.rounds):
+        order = SIDES if round_ % 2 == 0 else SIDES[::-1]
+        results = {side: run_side_alone(side, argv) for side in order}
+        print(f"round {round_ + 1}:")
+        for name in SIDES:
+            show(name, results[name])
+        ratios.append(speed_up(results))
+        print(f"speed-up: {ratios[-1]:.2f}x examples/sec", flush=True)
+    print(
+        f"median speed-up over {args.rounds} rounds: {statistics.median(ratios):.2f}x "
+        f"(min {min(ratios):.2f}x, max {max(ratios):.2f}x)"
+    )
 
 
 if __name__ == "__main__":
