@@ -59,13 +59,17 @@ async def test_an_answer_that_comes_after_a_run_started_is_dropped():
     app = Host()
     async with app.run_test() as pilot:
         preview = app.query_one(FormModelPreview)
-        preview._build = lambda key, config, data: None  # its answer is the one posted below
+        builds: list[object] = []
+        preview._build = lambda key, config, data: builds.append(key)  # answers posted below
         preview.ask(BOOK, None)
-        preview.forget()  # a run started
+        preview.ignore_pending()  # a run started
         preview.post_message(ModelPreview(key(BOOK), (), None))
         await pilot.pause()
         assert app.shown == []
-        preview.ask(BOOK, None)  # the form shown again after the run: its answer gets through
-        preview.post_message(ModelPreview(key(BOOK), (), None))
+        preview.ask(BOOK, None)  # the form after the run, unchanged: the run's layers stay
+        assert builds == [key(BOOK)]
+        preview.ask(WIDER, None)  # a new model: built, and shown
+        preview.post_message(ModelPreview(key(WIDER), (), None))
         await wait_until(pilot, lambda: app.shown)
-        assert [m.key for m in app.shown] == [key(BOOK)]
+        assert [m.key for m in app.shown] == [key(WIDER)]
+        assert builds == [key(BOOK), key(WIDER)]

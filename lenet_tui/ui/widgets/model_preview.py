@@ -22,22 +22,28 @@ class FormModelPreview(Widget):
         super().__init__()
         self.display = False
         self._key: object = None
+        """The last model asked for: asked again, it is not built again."""
+        self._awaited: object = None
+        """The answer that gets through (None: none does)."""
 
     def ask(self, config: TrainConfig, data: Dataset | None) -> None:
         """Build `config`'s model, unless it is the one asked for last."""
         key = (config.model, config.seed)
         if key != self._key:
-            self._key = key
+            self._key = self._awaited = key
             self._build(key, config, data)
 
     def forget(self) -> None:
-        """Drop the answer on its way, if any; the next `ask` builds again (the data arrived:
-        there are images to show the model on; or a run started, whose model is shown)."""
-        self._key = None
+        """The next `ask` builds again (the data arrived: there are images to show it on)."""
+        self._key = self._awaited = None
+
+    def ignore_pending(self) -> None:
+        """Drop the answer on its way, if any (a run started: its own layers are shown)."""
+        self._awaited = None
 
     @on(ModelPreview)
     def drop_stale(self, message: ModelPreview) -> None:
-        if message.key != self._key:
+        if message.key != self._awaited:
             message.stop()  # the form changed again, or a run started, since it was asked for
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="preview")

@@ -182,7 +182,7 @@ class TrainView(Horizontal):
 
     def show_run_starting(self, config: TrainConfig, start_epoch: int = 0) -> None:
         """Clear the plot and switch the side panel from the form to the run's status."""
-        self._preview.forget()  # the run's layers are shown now, not the form's model
+        self._preview.ignore_pending()  # the run's layers are shown now, not the form's model
         self.query_one(MetricsPlot).reset(config.epochs, empty=WAITING_TITLE)
         self.query_one("#legend", Static).update(legend(lr=config.schedule != "constant"))
         self.show_side("status")
