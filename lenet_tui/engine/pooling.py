@@ -4,7 +4,7 @@ PyTorch's CPU `avg_pool2d` and its backward are slow on LeNet's maps in channels
 (6 channels of 28×28, the layout oneDNN's convolutions want): in bf16 the pair took a third of
 a training step. The same average, taken as a depthwise 2×2 stride-2 convolution of weight 1/4,
 runs in a sixth of the time; its gradient, each output's gradient spread over its window, is a
-nearest-neighbour upsampling of a quarter of it. See benchmarks/bench_precision.py.
+nearest-neighbour upsampling of a quarter of it (README, Speed).
 """
 
 from __future__ import annotations
